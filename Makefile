@@ -1,0 +1,49 @@
+# xner: the two set-up commands are `make demo` and `make test`; both install
+# what they need into .venv first. `make help` lists every target.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# On a GPU cluster this takes the CUDA build from PyPI; here a local CPU wheel.
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help setup demo test test-fast lint format dryrun clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/.installed ## create .venv with xner and its dependencies
+
+demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU)
+	snakemake --configfile demo/config.yaml --replace-workflow-config --profile profiles/local
+
+test: setup ## run the whole test suite (unit, real data if present, end-to-end)
+	pytest $(PYTEST_ARGS)
+
+test-fast: setup ## unit tests only (no end-to-end Snakemake runs)
+	pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup ## snakemake --lint, snakefmt --check, ruff
+	snakemake --lint
+	snakefmt --check Snakefile workflow/rules
+	ruff check workflow tests
+	ruff format --check workflow tests
+
+format: setup ## format the Snakefile, rules and Python code
+	snakefmt Snakefile workflow/rules
+	ruff format workflow tests
+	ruff check --fix workflow tests
+
+dryrun: setup ## show the plan for config.yaml
+	snakemake -n
+
+clean: ## remove results/ and Snakemake's state (keeps .venv)
+	rm -rf results .snakemake

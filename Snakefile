@@ -1,0 +1,46 @@
+# xner: cross-lingual named-entity recognition on PAN-X.
+#
+#   snakemake -n                         # the plan for config.yaml
+#   snakemake --profile profiles/local   # run it on this machine
+#   make demo                            # the offline demo (demo/config.yaml)
+#
+# Outputs go to results/ (layout in README.md, "Outputs").
+import shlex
+import sys
+from pathlib import Path
+
+# The xner package lives in workflow/xner; jobs run it as `python -m xner`,
+# with that directory first on PYTHONPATH (no installation needed).
+XNER_SRC = str(Path(workflow.basedir) / "workflow")
+sys.path.insert(0, XNER_SRC)
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={shlex.quote(XNER_SRC)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+)
+
+from xner.config import load_schema, validate_config
+from xner.errors import ConfigError
+
+
+configfile: "config.yaml"
+
+
+# First of all: validate the configuration and fill in its defaults, so that a
+# typo fails here, naming its key, before any job starts.
+try:
+    config.update(
+        validate_config(config, load_schema(f"{XNER_SRC}/schemas/config.schema.yaml"))
+    )
+except ConfigError as error:
+    sys.exit(f"xner: invalid configuration: {error}")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/splits.smk"
+include: "workflow/rules/stats.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.data_stats.output,

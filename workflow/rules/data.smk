@@ -1,0 +1,87 @@
+# Raw PAN-X files -> results/raw/{lang}/ -> results/data/{lang}/{split}.parquet
+
+
+localrules:
+    download,
+    fetch_panx_archive,
+    demo_data,
+
+
+rule demo_data:
+    output:
+        "results/demo/panx_dataset.tar",
+    log:
+        "results/logs/demo_data.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        languages=LANGUAGES,
+    shell:
+        "python -m xner demo-data --out {output} --languages {params.languages} > {log} 2>&1"
+
+
+rule fetch_panx_archive:
+    output:
+        "results/raw/panx_dataset.tar",
+    log:
+        "results/logs/fetch_panx_archive.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        url=config["data"]["path"],
+        retries=config["data"]["retries"],
+    shell:
+        "python -m xner fetch --url {params.url:q} --out {output} --retries {params.retries} > {log} 2>&1"
+
+
+rule download:
+    input:
+        download_input,
+    output:
+        directory("results/raw/{lang}"),
+    log:
+        "results/logs/download/{lang}.log",
+    benchmark:
+        "results/benchmarks/download/{lang}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        source=config["data"]["source"],
+        path=download_path,
+        repo=config["data"]["hf_repo"],
+        revision=config["data"]["hf_revision"],
+        retries=config["data"]["retries"],
+    shell:
+        "python -m xner download --source {params.source} --lang {wildcards.lang} --path {params.path:q}"
+        " --hf-repo {params.repo:q} --hf-revision {params.revision:q} --retries {params.retries}"
+        " --out {output} > {log} 2>&1"
+
+
+rule parse:
+    input:
+        "results/raw/{lang}",
+    output:
+        train="results/data/{lang}/train.parquet",
+        dev="results/data/{lang}/dev.parquet",
+        test="results/data/{lang}/test.parquet",
+    log:
+        "results/logs/parse/{lang}.log",
+    benchmark:
+        "results/benchmarks/parse/{lang}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m xner parse --raw {input} --train {output.train} --dev {output.dev} --test {output.test}"
+        " > {log} 2>&1"

@@ -1,0 +1,27 @@
+# results/data/{lang}/{train,dev,test}.parquet -> results/splits/{lang}/{train,val,test}.parquet
+
+
+rule split:
+    input:
+        train="results/data/{lang}/train.parquet",
+        test=f"results/data/{{lang}}/{config['data']['test_split']}.parquet",
+    output:
+        train="results/splits/{lang}/train.parquet",
+        val="results/splits/{lang}/val.parquet",
+        test="results/splits/{lang}/test.parquet",
+    log:
+        "results/logs/split/{lang}.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        val_fraction=config["split"]["val_fraction"],
+        seed=config["split"]["seed"],
+        bins=config["split"]["length_bins"],
+    shell:
+        "python -m xner split --train-in {input.train} --test-in {input.test}"
+        " --train {output.train} --val {output.val} --test {output.test}"
+        " --val-fraction {params.val_fraction} --seed {params.seed} --length-bins {params.bins}"
+        " > {log} 2>&1"

@@ -1,0 +1,21 @@
+# results/splits/ -> results/tables/data_stats.{csv,md}
+
+
+rule data_stats:
+    input:
+        expand("results/splits/{lang}/{split}.parquet", lang=LANGUAGES, split=SPLITS),
+    output:
+        csv="results/tables/data_stats.csv",
+        md="results/tables/data_stats.md",
+    log:
+        "results/logs/data_stats.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        mixtures=MIXTURES,
+    shell:
+        "python -m xner stats --inputs {input}"
+        " --mixtures {params.mixtures} --csv {output.csv} --md {output.md} > {log} 2>&1"

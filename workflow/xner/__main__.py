@@ -1,0 +1,5 @@
+"""``python -m xner``: the same command-line interface as the ``xner`` script."""
+
+from xner.cli import main
+
+raise SystemExit(main())

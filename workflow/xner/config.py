@@ -1,0 +1,172 @@
+"""Validating ``config.yaml``: the schema, its defaults, and checks a schema cannot express.
+
+:func:`validate_config` is the first thing the Snakefile calls. It returns the
+configuration with every default filled in, or raises one :class:`ConfigError`
+that names the offending key (``data.languages[2]``) and says what is wrong,
+before any job starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+from xner.errors import ConfigError
+from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+
+
+def load_schema(path: str | Path = DEFAULT_SCHEMA) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _with_defaults(validator_class):
+    """A validator class that fills in ``default`` values while it validates."""
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in props.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from check_properties(validator, props, instance, schema)
+
+    return validators.extend(validator_class, {"properties": properties})
+
+
+def key_name(path: Iterable[Any]) -> str:
+    """``['data', 'languages', 2]`` -> ``data.languages[2]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _schema_error(error: ValidationError) -> ConfigError:
+    """Turn the most relevant jsonschema error into a ConfigError naming the key."""
+    # For oneOf/anyOf, the sub-error deepest in the instance usually says most.
+    if error.context:
+        error = max(error.context, key=lambda e: len(e.absolute_path))
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = sorted(k for k in error.instance if k not in allowed)
+        key = key_name([*path, extra[0]])
+        known = ", ".join(allowed) or "none"
+        return ConfigError(key, f"unknown key{_did_you_mean(extra[0], allowed)}; known keys here: {known}")
+    if error.validator == "enum":
+        choices = ", ".join(map(str, error.validator_value))
+        hint = _did_you_mean(str(error.instance), map(str, error.validator_value))
+        return ConfigError(key_name(path), f"{error.instance!r} is not one of: {choices}{hint}")
+    if error.validator == "required":
+        return ConfigError(key_name(path), error.message)
+    return ConfigError(key_name(path), error.message)
+
+
+def merge_configs(base: dict, override: dict) -> dict:
+    """Merge ``override`` into ``base`` recursively (as snakemake merges --configfile files)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_configs(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_mixture(value: str | list[str]) -> tuple[str, ...]:
+    """A training mixture from ``"en+it"`` or ``["en", "it"]``, in the order given."""
+    return tuple(value.split("+")) if isinstance(value, str) else tuple(value)
+
+
+def _check_language(code: str, key: str, known: Iterable[str], what: str) -> None:
+    if code not in known:
+        raise ConfigError(key, f"unknown {what} language code {code!r}{_did_you_mean(code, known)}")
+
+
+def validate_config(config: dict, schema: dict | None = None) -> dict:
+    """Validate ``config`` against the schema, fill in defaults, and check what the schema cannot.
+
+    Returns a new dict; ``config`` itself is not modified.
+    """
+    config = copy.deepcopy(dict(config))
+    schema = schema if schema is not None else load_schema()
+    validator = _with_defaults(Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        raise _schema_error(errors[0])
+
+    data = config["data"]
+    languages = data["languages"]
+    for i, code in enumerate(languages):
+        _check_language(code, f"data.languages[{i}]", PANX_LANGUAGES, "PAN-X")
+        if data["source"] == "huggingface" and code not in XTREME_LANGUAGES:
+            raise ConfigError(
+                f"data.languages[{i}]",
+                f"{code!r} is not among the 40 PAN-X languages of {data['hf_repo']}; "
+                "use data.source: panx_dataset (176 languages) for it",
+            )
+        if code in languages[:i]:
+            raise ConfigError(f"data.languages[{i}]", f"{code!r} is listed twice")
+    if data["source"] in ("panx_dataset", "local") and not data["path"]:
+        raise ConfigError("data.path", f"required with data.source: {data['source']}")
+
+    edges = config["split"]["length_bins"]
+    if any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ConfigError("split.length_bins", f"edges must increase strictly, got {edges}")
+
+    for name, experiment in config["experiments"].items():
+        _check_experiment(name, experiment, config)
+    return config
+
+
+def _check_experiment(name: str, experiment: dict, config: dict) -> None:
+    key = f"experiments.{name}"
+    languages = config["data"]["languages"]
+    has_block = "models" in experiment or "train" in experiment
+    if "runs" in experiment and has_block:
+        raise ConfigError(key, "give either models and train, or runs, not both")
+    if "runs" not in experiment and not ("models" in experiment and "train" in experiment):
+        raise ConfigError(key, "needs models and train (or runs: a list of such blocks)")
+    for i, code in enumerate(experiment["test"]):
+        if code not in languages:
+            raise ConfigError(f"{key}.test[{i}]", f"{code!r} is not in data.languages {languages}")
+    blocks = experiment.get("runs", [experiment])
+    for b, block in enumerate(blocks):
+        block_key = f"{key}.runs[{b}]" if "runs" in experiment else key
+        for i, model in enumerate(block["models"]):
+            if model not in config["models"]:
+                raise ConfigError(
+                    f"{block_key}.models[{i}]",
+                    f"unknown model {model!r}{_did_you_mean(model, config['models'])}; define it under models",
+                )
+        for i, value in enumerate(block["train"]):
+            mixture = parse_mixture(value)
+            for code in mixture:
+                if code not in languages:
+                    raise ConfigError(f"{block_key}.train[{i}]", f"{code!r} is not in data.languages {languages}")
+            if len(set(mixture)) != len(mixture):
+                raise ConfigError(f"{block_key}.train[{i}]", f"a language appears twice in {value!r}")
+
+
+def training_mixtures(config: dict) -> list[tuple[str, ...]]:
+    """Every training mixture of the configured experiments, in order of first appearance."""
+    mixtures: dict[tuple[str, ...], None] = {}
+    for experiment in config["experiments"].values():
+        for block in experiment.get("runs", [experiment]):
+            for value in block["train"]:
+                mixtures[parse_mixture(value)] = None
+    return list(mixtures)

@@ -1,0 +1,150 @@
+"""Writing outputs safely: atomic files, checksums, Parquet and tables.
+
+Every output of xner is written to a temporary file beside its final path and
+renamed into place only once complete, so a failed or killed job never leaves
+a partial file that a later run would mistake for a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Sentence tables (results/data, results/splits) all have this schema.
+SENTENCE_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.int64(), nullable=False),
+        pa.field("lang", pa.string(), nullable=False),
+        pa.field("tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("tags", pa.list_(pa.string()), nullable=False),
+    ]
+)
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | Path) -> Iterator[Path]:
+    """Yield a temporary path in ``final``'s directory; rename it to ``final`` on success.
+
+    On any exception the temporary file (or directory) is removed and ``final``
+    is left as it was.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_outputs(*finals: str | Path) -> Iterator[list[Path]]:
+    """Like :func:`atomic_path` for several files: all are renamed in place, or none.
+
+    If the block fails, every temporary file is removed and no final path is
+    touched. (The renames themselves happen one after the other at the end.)
+    """
+    with contextlib.ExitStack() as stack:
+        tmps = [stack.enter_context(_deferred(final)) for final in finals]
+        yield [tmp for tmp, _ in tmps]
+        for tmp, final in tmps:
+            os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def _deferred(final: str | Path) -> Iterator[tuple[Path, Path]]:
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp, final
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """The hex sha256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_parquet(tables: dict[str | Path, pa.Table]) -> None:
+    """Write tables to Parquet files (path -> table), all of them or, on error, none.
+
+    The settings are fixed so that the same table always gives the same bytes.
+    """
+    with atomic_outputs(*tables) as tmps:
+        for tmp, table in zip(tmps, tables.values()):
+            pq.write_table(table, tmp, compression="zstd", store_schema=False)
+
+
+def sentences_table(ids, lang, tokens, tags) -> pa.Table:
+    """Build a sentence table (:data:`SENTENCE_SCHEMA`) from parallel Python lists."""
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "lang": pa.array([lang] * len(ids) if isinstance(lang, str) else lang, pa.string()),
+            "tokens": pa.array(tokens, pa.list_(pa.string())),
+            "tags": pa.array(tags, pa.list_(pa.string())),
+        },
+        schema=SENTENCE_SCHEMA,
+    )
+
+
+def read_sentences(path: str | Path) -> pa.Table:
+    """Read a sentence table written by :func:`write_parquet` and check its schema."""
+    table = pq.read_table(path)
+    if not table.schema.equals(SENTENCE_SCHEMA):
+        from xner.errors import DataFormatError
+
+        raise DataFormatError(path, None, f"not an xner sentence table: schema {table.schema}")
+    return table
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """Render a DataFrame as a GitHub-flavoured Markdown table (numbers right-aligned)."""
+    headers = [str(c) for c in df.columns]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    rows = [[_cell(v) for v in row] for row in df.itertuples(index=False)]
+    align = ["---:" if n else ":---" for n in numeric]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def write_table(df: pd.DataFrame, csv_path: str | Path, md_path: str | Path | None = None) -> None:
+    """Write a table as CSV (and Markdown beside it), atomically, both or neither."""
+    paths = [csv_path] if md_path is None else [csv_path, md_path]
+    with atomic_outputs(*paths) as tmps:
+        df.to_csv(tmps[0], index=False, lineterminator="\n")
+        if md_path is not None:
+            Path(tmps[1]).write_text(markdown_table(df), encoding="utf-8")
