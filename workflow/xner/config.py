@@ -51,8 +51,9 @@ def key_name(path: Iterable[Any]) -> str:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def _schema_error(error: ValidationError) -> ConfigError:

@@ -30,6 +30,21 @@ SENTENCE_SCHEMA = pa.schema(
 )
 
 
+def _temporary_file(final: Path) -> Path:
+    """A new empty file beside ``final``, with the permissions a plain new file would get.
+
+    (``mkstemp`` makes files readable by their owner alone; on a shared project
+    directory the group must be able to read results too.)
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_name, 0o666 & ~umask)
+    return Path(tmp_name)
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
     """Yield a temporary path in ``final``'s directory; rename it to ``final`` on success.
@@ -38,10 +53,7 @@ def atomic_path(final: str | Path) -> Iterator[Path]:
     is left as it was.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temporary_file(final)
     try:
         yield tmp
         os.replace(tmp, final)
@@ -70,10 +82,7 @@ def atomic_outputs(*finals: str | Path) -> Iterator[list[Path]]:
 @contextlib.contextmanager
 def _deferred(final: str | Path) -> Iterator[tuple[Path, Path]]:
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temporary_file(final)
     try:
         yield tmp, final
     finally:

@@ -1,0 +1,65 @@
+"""xner.stats: the dataset statistics table, on hand-made sentence tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from xner.io import sentences_table, write_parquet
+from xner.stats import STATS_COLUMNS, count, data_stats
+
+
+def table(lang, sentences):
+    tokens = [[tok for tok, _ in s] for s in sentences]
+    tags = [[tag for _, tag in s] for s in sentences]
+    return sentences_table(list(range(len(sentences))), lang, tokens, tags)
+
+
+EN_TRAIN = [[("Paris", "B-LOC"), ("is", "O"), ("NA", "O")], [("John", "B-PER"), ("Smith", "I-PER")]]
+EN_VAL = [[("paris", "B-LOC")]]
+EN_TEST = [[("Acme", "B-ORG"), ("Inc", "I-ORG"), ("is", "O")]]
+DE_TRAIN = [[("Paris", "B-LOC"), ("ist", "O")]]
+DE_VAL = [[("None", "O")]]
+DE_TEST = [[("Berlin", "B-LOC")]]
+
+
+def test_count_words_distinct_tokens_and_tags():
+    row = count([table("en", EN_TRAIN), table("en", EN_VAL)])
+    assert row["sentences"] == 3
+    assert row["tokens"] == 6
+    assert row["unique_tokens"] == 6  # "Paris" and "paris" differ; "NA" is a token
+    assert (row["O"], row["B-LOC"], row["B-PER"], row["I-PER"], row["B-ORG"]) == (2, 2, 1, 1, 0)
+
+
+@pytest.fixture
+def split_paths(tmp_path):
+    data = {
+        ("en", "train"): EN_TRAIN,
+        ("en", "val"): EN_VAL,
+        ("en", "test"): EN_TEST,
+        ("de", "train"): DE_TRAIN,
+        ("de", "val"): DE_VAL,
+        ("de", "test"): DE_TEST,
+    }
+    paths = {key: tmp_path / key[0] / f"{key[1]}.parquet" for key in data}
+    write_parquet({paths[key]: table(key[0], sentences) for key, sentences in data.items()})
+    return paths
+
+
+def test_table_rows_and_columns(split_paths):
+    df = data_stats(split_paths, mixtures=[("en",), ("en", "de")])
+    assert tuple(df.columns) == STATS_COLUMNS
+    assert list(zip(df["langs"], df["split"])) == [
+        ("en", "train"),
+        ("en", "val"),
+        ("en", "test"),
+        ("de", "train"),
+        ("de", "val"),
+        ("de", "test"),
+        ("en", "train+val"),
+        ("en+de", "train+val"),
+    ]
+    mix = df.iloc[-1]
+    assert (mix["sentences"], mix["tokens"], mix["unique_tokens"]) == (5, 9, 8)
+    assert (mix["B-LOC"], mix["O"]) == (3, 4)
+    # every word has exactly one tag
+    assert (df[list(STATS_COLUMNS[5:])].sum(axis=1) == df["tokens"]).all()

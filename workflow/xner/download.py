@@ -1,0 +1,628 @@
+"""Fetching PAN-X as published: one *raw directory* per language.
+
+:func:`download_language` prepares ``results/raw/{lang}/`` from one of three
+sources and writes, beside the files exactly as published, a ``manifest.json``
+(what was fetched, from where, in which format, and the file checksums) and a
+``SHA256SUMS`` file that ``sha256sum -c`` can verify. The directory is built in
+a temporary sibling and renamed into place only once complete, so a failed run
+never leaves (or damages) a raw directory.
+
+Sources (``data.source``):
+
+``huggingface``
+    The ``PAN-X.{lang}`` configuration of the ``google/xtreme`` dataset repo, as
+    Parquet shards, through the standard Hugging Face cache (``HF_HOME``,
+    ``HF_HUB_OFFLINE`` and ``HF_ENDPOINT`` apply). Covers XTREME's 40 languages.
+``panx_dataset``
+    The upstream archive of Rahimi et al. (2019): ``{lang}.tar.gz`` from a
+    directory, from the outer ``panx_dataset.tar`` (local or URL), or from a
+    path or URL template containing ``{lang}``. Covers all 176 languages.
+``local``
+    A directory in the XTREME layout: ``{split}-{lang}.tsv`` (or ``.tsv.gz``).
+
+:func:`fetch_url` downloads one URL atomically, with retries and a checksum.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import tarfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
+
+from huggingface_hub import constants as hf_constants
+from huggingface_hub import snapshot_download
+from huggingface_hub.utils import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from tqdm.auto import tqdm
+
+from xner import __version__
+from xner.errors import DownloadError, XnerError
+from xner.io import atomic_path, sha256_file
+from xner.labels import PANX_LANGUAGES, PANX_SPLITS, XTREME_LANGUAGES
+
+logger = logging.getLogger(__name__)
+
+SOURCES: tuple[str, ...] = ("huggingface", "panx_dataset", "local")
+MANIFEST_NAME = "manifest.json"
+CHECKSUMS_NAME = "SHA256SUMS"
+
+# google/xtreme names the PAN-X development split "validation".
+HF_SPLIT_PREFIXES: dict[str, str] = {"train": "train", "dev": "validation", "test": "test"}
+
+_CHUNK = 1 << 20
+_LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_URL_SCHEMES = ("http", "https", "ftp", "file")
+# Exception classes of the HTTP clients huggingface_hub may use (httpx, requests),
+# recognised by name so that neither has to be imported here.
+_NETWORK_ERROR_NAMES = frozenset(
+    {"NetworkError", "TimeoutException", "RemoteProtocolError", "ConnectionError", "Timeout"}
+)
+
+_LOCAL_HINT = (
+    "use a local copy: data.source: local with data.path: a directory of {split}-{lang}.tsv[.gz] files, "
+    "or data.source: panx_dataset with data.path: panx_dataset.tar"
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often to try a network operation, and how long to wait in between."""
+
+    attempts: int = 3
+    backoff: float = 2.0  # seconds before the 2nd attempt, doubled for each further one
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return self.backoff * 2 ** (attempt - 1)
+
+
+@dataclass
+class RawData:
+    """What a source put into the build directory (before checksums)."""
+
+    format: str
+    origin: str
+    splits: dict[str, list[str]]
+    sources: dict[str, str]  # file name -> where it came from ("from" in the manifest)
+    revision: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+
+def download_language(
+    source: str,
+    lang: str,
+    out_dir: str | Path,
+    *,
+    path: str | None = None,
+    hf_repo: str = "google/xtreme",
+    hf_revision: str = "main",
+    retries: int = 3,
+    backoff: float = 2.0,
+) -> dict:
+    """Prepare the raw directory for one language; return the manifest dict (also written).
+
+    ``source`` is one of :data:`SOURCES`; ``path`` is the data location for the
+    ``local`` and ``panx_dataset`` sources (ignored for ``huggingface``).
+    ``retries`` is the number of attempts in all for network operations, with
+    exponential backoff starting at ``backoff`` seconds.
+
+    Raises :class:`~xner.errors.DownloadError` when the data cannot be fetched or
+    found (then no ``out_dir`` is created and an existing one is left as it was),
+    and :class:`~xner.errors.XnerError` for an unknown source or invalid language.
+    """
+    if source not in SOURCES:
+        raise XnerError(f"unknown data source {source!r}: expected one of {', '.join(SOURCES)}")
+    if not _LANG_RE.fullmatch(lang):
+        raise XnerError(f"invalid language code {lang!r}")
+    policy = RetryPolicy(attempts=max(1, retries), backoff=backoff)
+    out_dir = Path(out_dir)
+
+    with _building_dir(out_dir) as build:
+        if source == "local":
+            raw = _from_local(lang, path, build)
+        elif source == "panx_dataset":
+            raw = _from_panx_dataset(lang, path, build, policy)
+        else:
+            raw = _from_huggingface(lang, hf_repo, hf_revision, build, policy)
+        manifest = _write_manifest(lang, source, raw, build)
+    logger.info("prepared %s (%s, %d file(s)) in %s", lang, source, len(manifest["files"]), out_dir)
+    return manifest
+
+
+def fetch_url(
+    url: str, dest: str | Path, *, retries: int = 3, timeout: float = 60.0, backoff: float = 2.0
+) -> str:
+    """Download url to dest atomically (temp file in dest's dir, then rename), retrying transient
+    failures; write `dest.sha256` beside it (`<hex>  <name>\\n`); return the hex sha256.
+
+    Connection errors, timeouts, incomplete bodies and HTTP 5xx/429 answers are
+    retried (``retries`` attempts in all, waiting ``backoff``, then twice as long,
+    ...); other HTTP errors fail at once. On failure a
+    :class:`~xner.errors.DownloadError` names the URL, the attempts and the last
+    reason, and neither ``dest`` nor its ``.sha256`` is touched.
+    """
+    dest = Path(dest)
+    digest = _fetch(url, dest, RetryPolicy(attempts=max(1, retries), backoff=backoff), timeout)
+    with atomic_path(dest.parent / f"{dest.name}.sha256") as tmp:
+        tmp.write_text(f"{digest}  {dest.name}\n", encoding="utf-8")
+    return digest
+
+
+# ---------------------------------------------------------------------------
+# Building the raw directory
+
+
+@contextlib.contextmanager
+def _building_dir(out_dir: Path) -> Iterator[Path]:
+    """Yield a new temporary sibling of ``out_dir``; put it in ``out_dir``'s place on success.
+
+    On any exception the temporary directory is removed and ``out_dir`` is left as it was.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    build = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
+    build.mkdir()
+    try:
+        yield build
+        _replace(build, out_dir)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+
+
+def _replace(new: Path, old: Path) -> None:
+    """Rename ``new`` to ``old``, removing what was at ``old`` (restored if the rename fails)."""
+    if not old.exists() and not old.is_symlink():
+        os.replace(new, old)
+        return
+    trash = old.parent / f".{old.name}.old-{secrets.token_hex(4)}"
+    os.replace(old, trash)
+    try:
+        os.replace(new, old)
+    except BaseException:
+        os.replace(trash, old)
+        raise
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash)
+    else:
+        trash.unlink()
+
+
+def _write_manifest(lang: str, source: str, raw: RawData, build: Path) -> dict:
+    """Write ``manifest.json`` and ``SHA256SUMS`` into ``build``; return the manifest."""
+    files = {}
+    for name in sorted(raw.sources):
+        file = build / name
+        files[name] = {"sha256": sha256_file(file), "bytes": file.stat().st_size, "from": raw.sources[name]}
+    manifest = {
+        "lang": lang,
+        "source": source,
+        "format": raw.format,
+        "origin": raw.origin,
+        "revision": raw.revision,
+        "splits": raw.splits,
+        "files": files,
+        "xner_version": __version__,
+    }
+    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    (build / MANIFEST_NAME).write_text(text, encoding="utf-8")
+    sums = {name: info["sha256"] for name, info in files.items()}
+    sums[MANIFEST_NAME] = sha256_file(build / MANIFEST_NAME)
+    lines = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
+    (build / CHECKSUMS_NAME).write_text(lines, encoding="utf-8")
+    return manifest
+
+
+# ---------------------------------------------------------------------------
+# Source: local (XTREME layout)
+
+
+def _from_local(lang: str, path: str | None, build: Path) -> RawData:
+    """Copy ``{split}-{lang}.tsv`` or ``.tsv.gz`` for each split from the directory ``path``."""
+    layout = f"a directory of {{split}}-{lang}.tsv[.gz] files"
+    if path is None:
+        raise DownloadError(f"data.source: local needs data.path: {layout}")
+    directory = Path(path).expanduser()
+    if not directory.is_dir():
+        raise DownloadError(f"data.path {directory} is not a directory (data.source: local expects {layout})")
+
+    chosen: dict[str, Path] = {}
+    missing: list[str] = []
+    for split in PANX_SPLITS:
+        candidates = [directory / f"{split}-{lang}.tsv", directory / f"{split}-{lang}.tsv.gz"]
+        found = [c for c in candidates if c.is_file()]
+        if len(found) > 1:
+            raise DownloadError(f"ambiguous {split} data for {lang}: both {found[0]} and {found[1]} exist")
+        if found:
+            chosen[split] = found[0]
+        else:
+            missing.append(" or ".join(str(c) for c in candidates))
+    if missing:
+        raise DownloadError(f"local data for {lang} is incomplete: no {'; no '.join(missing)}")
+
+    for file in chosen.values():
+        shutil.copyfile(file, build / file.name)
+    return RawData(
+        format="xtreme_tsv",
+        origin=str(directory),
+        splits={split: [file.name] for split, file in chosen.items()},
+        sources={file.name: str(file) for file in chosen.values()},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Source: panx_dataset (Rahimi et al.)
+
+
+def _from_panx_dataset(lang: str, path: str | None, build: Path, policy: RetryPolicy) -> RawData:
+    """Put ``{lang}.tar.gz`` into ``build``, from a directory, the outer tar, a template or a URL."""
+    name = f"{lang}.tar.gz"
+    if path is None:
+        raise DownloadError(
+            "data.source: panx_dataset needs data.path: panx_dataset.tar (file or URL), "
+            "a directory of {lang}.tar.gz files, or a path or URL containing {lang}"
+        )
+    dest = build / name
+
+    if "{lang}" in path:
+        location = path.replace("{lang}", lang)
+        if _is_url(location):
+            _fetch(location, dest, policy)
+        else:
+            _copy_file(Path(location).expanduser(), dest)
+        return _panx_raw(lang, location, location)
+
+    if _is_url(path):
+        outer = build / f".outer-{secrets.token_hex(4)}.tar"
+        try:
+            _fetch(path, outer, policy)
+            member = _extract_member(outer, name, dest, label=path, lang=lang)
+        finally:
+            outer.unlink(missing_ok=True)
+        return _panx_raw(lang, path, f"{path}!{member}")
+
+    local = Path(path).expanduser()
+    if local.is_dir():
+        _copy_file(local / name, dest)
+        return _panx_raw(lang, str(local), str(local / name))
+    if local.is_file() and local.name == name:
+        _copy_file(local, dest)
+        return _panx_raw(lang, str(local), str(local))
+    if local.is_file():
+        member = _extract_member(local, name, dest, label=str(local), lang=lang)
+        return _panx_raw(lang, str(local), f"{local}!{member}")
+    raise DownloadError(f"data.path {local} does not exist (data.source: panx_dataset)")
+
+
+def _panx_raw(lang: str, origin: str, came_from: str) -> RawData:
+    name = f"{lang}.tar.gz"
+    return RawData(
+        format="panx_archive",
+        origin=origin,
+        splits={split: [name] for split in PANX_SPLITS},
+        sources={name: came_from},
+    )
+
+
+def _copy_file(src: Path, dest: Path) -> None:
+    if not src.is_file():
+        raise DownloadError(f"{src} not found")
+    shutil.copyfile(src, dest)
+
+
+def _extract_member(archive: Path, name: str, dest: Path, *, label: str, lang: str) -> str:
+    """Stream the one regular member of the tar ``archive`` whose basename is ``name`` to ``dest``.
+
+    Only ``dest`` is ever written, whatever the member paths say. Returns the
+    member's name; ``label`` names the archive in errors.
+    """
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = [m for m in tar.getmembers() if m.isfile()]
+            matches = [m for m in members if PurePosixPath(m.name).name == name]
+            if not matches:
+                have = sorted({PurePosixPath(m.name).name for m in members if m.name.endswith(".tar.gz")})
+                listing = ", ".join(have[:8]) + (f", ... ({len(have)} in all)" if len(have) > 8 else "")
+                unknown = "" if lang in PANX_LANGUAGES else f"; {lang!r} is not a PAN-X language code"
+                raise DownloadError(
+                    f"{label} has no member {name} (its *.tar.gz members: {listing or 'none'}){unknown}"
+                )
+            if len(matches) > 1:
+                raise DownloadError(f"{label} has several members named {name}: {[m.name for m in matches]}")
+            source = tar.extractfile(matches[0])
+            assert source is not None  # a regular file always has data
+            with source, open(dest, "wb") as out:
+                shutil.copyfileobj(source, out, _CHUNK)
+            return matches[0].name
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise DownloadError(f"{label} is not a readable tar archive: {err}") from err
+
+
+# ---------------------------------------------------------------------------
+# Source: huggingface (google/xtreme)
+
+
+def _from_huggingface(lang: str, repo: str, revision: str, build: Path, policy: RetryPolicy) -> RawData:
+    """Copy the Parquet shards of ``PAN-X.{lang}`` from the Hugging Face cache (fetching them if needed)."""
+    if lang not in XTREME_LANGUAGES:
+        raise DownloadError(_not_on_hub_message(repo, revision, lang, "train"))
+    if not _COMMIT_RE.fullmatch(revision):
+        logger.warning(
+            "hf_revision %r is a branch or tag, not a commit sha: %s may change upstream, so this run is not "
+            "reproducible; pin the commit sha recorded as 'revision' in %s",
+            revision,
+            repo,
+            MANIFEST_NAME,
+        )
+    config = f"PAN-X.{lang}"
+    snapshot = _retry(
+        lambda: snapshot_download(
+            repo_id=repo, repo_type="dataset", revision=revision, allow_patterns=[f"{config}/*"]
+        ),
+        what=f"fetching {config} from {repo}@{revision}",
+        policy=policy,
+        transient=_hub_transient,
+        failure=lambda err, attempts: _hub_failure(err, attempts, lang=lang, repo=repo, revision=revision),
+    )
+    snapshot = Path(snapshot)
+    commit = snapshot.name if _COMMIT_RE.fullmatch(snapshot.name) else None
+    if commit is None:
+        logger.warning("could not read the commit sha of %s from the snapshot path %s", repo, snapshot)
+
+    shards: dict[str, list[Path]] = {}
+    for split, prefix in HF_SPLIT_PREFIXES.items():
+        shards[split] = sorted((snapshot / config).glob(f"{prefix}-*.parquet"))
+        if not shards[split]:
+            raise DownloadError(_not_on_hub_message(repo, revision, lang, prefix))
+
+    sources = {}
+    for files in shards.values():
+        for file in files:
+            shutil.copyfile(file, build / file.name)
+            sources[file.name] = f"hf://datasets/{repo}@{commit or revision}/{config}/{file.name}"
+    return RawData(
+        format="hf_parquet",
+        origin=f"hf://datasets/{repo}",
+        splits={split: [file.name for file in files] for split, files in shards.items()},
+        sources=sources,
+        revision=commit,
+    )
+
+
+def _not_on_hub_message(repo: str, revision: str, lang: str, prefix: str) -> str:
+    return (
+        f"{repo}@{revision} has no PAN-X.{lang}/{prefix}-*.parquet; XTREME's PAN-X covers 40 languages "
+        f"({' '.join(sorted(XTREME_LANGUAGES))}); for the other languages of PAN-X use "
+        "data.source: panx_dataset with data.path: panx_dataset.tar"
+    )
+
+
+def _hub_transient(err: BaseException) -> bool:
+    """Whether a hub error may go away by trying again (network trouble, 5xx, 429)."""
+    permanent = (OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+    chain = list(_causes(err))
+    if any(isinstance(e, permanent) for e in chain):
+        return False
+    if isinstance(err, LocalEntryNotFoundError) and hf_constants.HF_HUB_OFFLINE:
+        return False
+    for e in chain:
+        status = _http_status(e)
+        if status is not None:
+            return status >= 500 or status == 429
+        if _is_network_error(e):
+            return True
+    return False
+
+
+def _hub_failure(
+    err: BaseException, attempts: int, *, lang: str, repo: str, revision: str
+) -> Exception | None:
+    """The DownloadError to raise for a hub error, or None for an error that is not the hub's."""
+    endpoint = hf_constants.ENDPOINT
+    chain = list(_causes(err))
+    if any(isinstance(e, GatedRepoError) for e in chain) or _http_status(err) in (401, 403):
+        return DownloadError(
+            f"access to dataset {repo} was refused by {endpoint} ({_short(err)}): log in (hf auth login) or "
+            f"set HF_TOKEN, or {_LOCAL_HINT}"
+        )
+    if isinstance(err, RevisionNotFoundError):
+        return DownloadError(f"revision {revision!r} not found in dataset {repo} on {endpoint}")
+    if isinstance(err, RepositoryNotFoundError):
+        return DownloadError(
+            f"dataset {repo} not found on {endpoint} (or private, and you are not logged in)"
+        )
+    offline = any(isinstance(e, OfflineModeIsEnabled) for e in chain) or (
+        isinstance(err, LocalEntryNotFoundError) and hf_constants.HF_HUB_OFFLINE
+    )
+    if offline:
+        reason = f"HF_HUB_OFFLINE is set and PAN-X.{lang} is not in the cache {hf_constants.HF_HUB_CACHE}"
+    elif isinstance(err, (HfHubHTTPError, LocalEntryNotFoundError)) or any(map(_is_network_error, chain)):
+        reason = _short(err) + (f" (after {attempts} attempts)" if attempts > 1 else "")
+    else:
+        return None
+    return DownloadError(
+        f"could not fetch PAN-X.{lang} from the Hugging Face hub ({repo}@{revision} via {endpoint}): "
+        f"{reason}. "
+        "Without network, either pre-fetch on a machine with network (same HF_HOME, then HF_HUB_OFFLINE=1), "
+        f"or {_LOCAL_HINT}."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Fetching URLs
+
+
+def _is_url(location: str) -> bool:
+    return urllib.parse.urlsplit(location).scheme.lower() in _URL_SCHEMES
+
+
+def _fetch(url: str, dest: Path, policy: RetryPolicy, timeout: float = 60.0) -> str:
+    """Download ``url`` to ``dest`` atomically, with retries; return the hex sha256."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+
+    def failure(err: BaseException, attempts: int) -> Exception | None:
+        if not isinstance(err, (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)):
+            return None
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        return DownloadError(f"could not download {url} ({tries}): {_short(err)}")
+
+    return _retry(
+        lambda: _fetch_once(url, dest, timeout),
+        what=f"download of {url}",
+        policy=policy,
+        transient=_url_transient,
+        failure=failure,
+    )
+
+
+def _fetch_once(url: str, dest: Path, timeout: float) -> str:
+    """One attempt of :func:`_fetch`: stream into a temporary file beside ``dest``, hash, rename."""
+    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.part"
+    request = urllib.request.Request(url, headers={"User-Agent": f"xner/{__version__}"})
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "xb") as out:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            received = 0
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=dest.name,
+                disable=None,
+                leave=False,
+            ) as bar:
+                while chunk := response.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+            if total is not None and received < total:
+                # http.client does not complain when the server closes the connection early.
+                raise http.client.IncompleteRead(b"", total - received)
+        os.replace(tmp, dest)
+    except urllib.error.HTTPError as err:
+        err.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _url_transient(err: BaseException) -> bool:
+    """Whether a urllib error may go away by trying again."""
+    if isinstance(err, urllib.error.HTTPError):
+        return err.code >= 500 or err.code == 429
+    if isinstance(err, urllib.error.URLError):
+        # A missing file:// path or an unknown scheme will not appear by waiting.
+        return isinstance(err.reason, OSError) and not isinstance(
+            err.reason, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+        )
+    return isinstance(err, (http.client.HTTPException, ConnectionError, TimeoutError))
+
+
+# ---------------------------------------------------------------------------
+# Retrying and describing errors
+
+
+def _retry(
+    action: Callable[[], T],
+    *,
+    what: str,
+    policy: RetryPolicy,
+    transient: Callable[[BaseException], bool],
+    failure: Callable[[BaseException, int], Exception | None],
+) -> T:
+    """Call ``action`` until it succeeds, retrying the errors ``transient`` accepts.
+
+    The final error ``err`` after ``n`` attempts is replaced by ``failure(err, n)``
+    (raised from it), or re-raised as is when that returns None.
+    """
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return action()
+        except Exception as err:
+            if attempt < policy.attempts and transient(err):
+                delay = policy.delay(attempt)
+                logger.warning(
+                    "%s failed (attempt %d of %d: %s); retrying in %.3g s",
+                    what,
+                    attempt,
+                    policy.attempts,
+                    _short(err),
+                    delay,
+                )
+                time.sleep(delay)
+                continue
+            error = failure(err, attempt)
+            if error is None:
+                raise
+            raise error from err
+    raise AssertionError("unreachable: policy.attempts >= 1")
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and the chain of exceptions it was raised from (or while handling)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _http_status(err: BaseException) -> int | None:
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_network_error(err: BaseException) -> bool:
+    if isinstance(err, (ConnectionError, TimeoutError)):
+        return True
+    return any(cls.__name__ in _NETWORK_ERROR_NAMES for cls in type(err).__mro__)
+
+
+def _short(err: BaseException) -> str:
+    """A one-line description of an error, preferring its root cause."""
+    if isinstance(err, urllib.error.HTTPError):
+        return f"HTTP {err.code} {err.reason}"
+    if isinstance(err, http.client.IncompleteRead):
+        return f"incomplete response ({err.expected} bytes missing)"
+    if isinstance(err, urllib.error.URLError):
+        return str(err.reason)
+    root = list(_causes(err))[-1]
+    lines = str(root).strip().splitlines()
+    text = f"{type(root).__name__}: {lines[0]}" if lines else type(root).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
