@@ -28,7 +28,11 @@ def test_empty_config_gets_every_default():
         "hf_revision": "main",
         "retries": 3,
     }
-    assert config["split"] == {"val_fraction": 0.2, "seed": 42, "length_bins": [0, 5, 10, 15, 20, 25, 30, 40, 100]}
+    assert config["split"] == {
+        "val_fraction": 0.2,
+        "seed": 42,
+        "length_bins": [0, 5, 10, 15, 20, 25, 30, 40, 100],
+    }
 
 
 def test_validation_does_not_modify_its_argument():
@@ -105,12 +109,18 @@ MODELS = {"m": "some/model"}
             "needs models and train",
         ),
         (
-            {"models": MODELS, "experiments": {"e": {"test": ["en"], "runs": [{"models": ["m"], "train": ["de+fr"]}]}}},
+            {
+                "models": MODELS,
+                "experiments": {"e": {"test": ["en"], "runs": [{"models": ["m"], "train": ["de+fr"]}]}},
+            },
             "experiments.e.runs[0].train[0]",
             "'fr' is not in data.languages",
         ),
         (
-            {"models": MODELS, "experiments": {"e": {"models": ["m"], "train": ["en"], "test": ["en"], "tset": 1}}},
+            {
+                "models": MODELS,
+                "experiments": {"e": {"models": ["m"], "train": ["en"], "test": ["en"], "tset": 1}},
+            },
             "experiments.e.tset",
             "did you mean 'test'",
         ),
@@ -124,13 +134,18 @@ def test_bad_values_raise_one_error_naming_the_key(config, key, fragment):
 
 
 def test_panx_dataset_source_accepts_languages_outside_xtreme():
-    config = validate_config({"data": {"source": "panx_dataset", "path": "x.tar", "languages": ["als", "zh-yue"]}})
+    config = validate_config(
+        {"data": {"source": "panx_dataset", "path": "x.tar", "languages": ["als", "zh-yue"]}}
+    )
     assert config["data"]["languages"] == ["als", "zh-yue"]
 
 
 def test_mixtures_accept_lists_and_strings():
     config = validate_config(
-        {"models": MODELS, "experiments": {"e": {"models": ["m"], "train": [["de", "en"], "en+de"], "test": ["en"]}}}
+        {
+            "models": MODELS,
+            "experiments": {"e": {"models": ["m"], "train": [["de", "en"], "en+de"], "test": ["en"]}},
+        }
     )
     assert training_mixtures(config) == [("de", "en"), ("en", "de")]
 

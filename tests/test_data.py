@@ -59,7 +59,7 @@ def write_raw_dir(raw: Path, fmt: str, lang: str, splits: dict[str, list[str]]) 
 
 
 def test_tokens_that_look_like_missing_values_are_kept_exactly():
-    data = b'NA\tO\nNone\tB-PER\nnull\tI-PER\nnan\tO\n"\tO\n#\tO\n\'\'\tO\nN/A\tO\n'
+    data = b"NA\tO\nNone\tB-PER\nnull\tI-PER\nnan\tO\n\"\tO\n#\tO\n''\tO\nN/A\tO\n"
     s = parse_conll(data, "x.tsv")
     assert s.tokens == [["NA", "None", "null", "nan", '"', "#", "''", "N/A"]]
     assert s.tags == [["O", "B-PER", "I-PER", "O", "O", "O", "O", "O"]]
@@ -73,7 +73,12 @@ def test_raw_prefix_removed_only_up_to_first_colon():
 
 def test_last_sentence_kept_with_or_without_final_newline_and_no_empty_sentence():
     expected = [["a", "b"], ["c"]]
-    for data in (b"a\tO\nb\tO\n\nc\tO", b"a\tO\nb\tO\n\nc\tO\n", b"a\tO\nb\tO\n\nc\tO\n\n", b"\n\na\tO\nb\tO\n\n\n\nc\tO\n"):
+    for data in (
+        b"a\tO\nb\tO\n\nc\tO",
+        b"a\tO\nb\tO\n\nc\tO\n",
+        b"a\tO\nb\tO\n\nc\tO\n\n",
+        b"\n\na\tO\nb\tO\n\n\n\nc\tO\n",
+    ):
         s = parse_conll(data, "x.tsv")
         assert s.tokens == expected, data
         assert all(s.tokens) and all(s.tags)
@@ -157,7 +162,9 @@ def test_archive_member_read_with_or_without_dot_slash(tmp_path):
 
 def test_archive_without_member_is_an_error_listing_members(tmp_path):
     archive = make_archive(tmp_path / "en.tar.gz", {"train": b"en:a\tO\n", "extra": b"en:a\tO\n"})
-    with pytest.raises(DataFormatError, match=r"en.tar.gz: archive has no member 'test' \(members: extra, train\)"):
+    with pytest.raises(
+        DataFormatError, match=r"en.tar.gz: archive has no member 'test' \(members: extra, train\)"
+    ):
         read_archive_member(archive, "test", "en")
 
 
@@ -212,7 +219,7 @@ def test_hf_parquet_language_must_match(tmp_path):
 # --- whole languages: every format gives the same bytes ---------------------------------------------------
 
 SPLIT_TEXT = {
-    "train": "NA\tB-PER\nNone\tI-PER\n\n3:15\tO\n#\tB-ORG\n\"\tI-ORG\n\nnull\tB-LOC",
+    "train": 'NA\tB-PER\nNone\tI-PER\n\n3:15\tO\n#\tB-ORG\n"\tI-ORG\n\nnull\tB-LOC',
     "dev": "Paris\tB-LOC\n,\tO\nFrance\tB-LOC\n",
     "test": "a\tO\n\n\nb\tO\n\n",
 }
@@ -232,7 +239,10 @@ def _three_raw_dirs(tmp_path: Path, lang: str = "en") -> list[Path]:
 
     hf_names = {"train": "train", "dev": "validation", "test": "test"}
     hf = write_raw_dir(
-        tmp_path / "hf", "hf_parquet", lang, {s: [f"{hf_names[s]}-00000-of-00001.parquet"] for s in SPLIT_TEXT}
+        tmp_path / "hf",
+        "hf_parquet",
+        lang,
+        {s: [f"{hf_names[s]}-00000-of-00001.parquet"] for s in SPLIT_TEXT},
     )
     for split in SPLIT_TEXT:
         s = read_tsv(tsv / f"{split}-{lang}.tsv.gz")

@@ -74,7 +74,8 @@ def test_split_is_deterministic_per_seed():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"val_fraction": 0.0}, {"val_fraction": 1.0}, {"length_bins": (0,)}, {"length_bins": (0, 10, 5)}]
+    "kwargs",
+    [{"val_fraction": 0.0}, {"val_fraction": 1.0}, {"length_bins": (0,)}, {"length_bins": (0, 10, 5)}],
 )
 def test_invalid_settings(kwargs):
     with pytest.raises(ValueError):

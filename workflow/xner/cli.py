@@ -160,9 +160,10 @@ def _run_stats(args: argparse.Namespace) -> None:
     if bad:
         raise XnerError(f"not a split table (.../{{lang}}/{{train,val,test}}.parquet): {', '.join(bad)}")
     mixtures = [tuple(m.split("+")) for m in args.mixtures]
-    missing = sorted({f"{lang}/{split}" for m in mixtures for lang in m for split in ("train", "val")} - {
-        f"{lang}/{split}" for lang, split in paths
-    })
+    missing = sorted(
+        {f"{lang}/{split}" for m in mixtures for lang in m for split in ("train", "val")}
+        - {f"{lang}/{split}" for lang, split in paths}
+    )
     if missing:
         raise XnerError(f"mixtures need split tables that are not among --inputs: {', '.join(missing)}")
     table = data_stats(paths, mixtures)
@@ -210,9 +211,7 @@ def _add_check_config(sub: argparse._SubParsersAction) -> None:
 def _run_check_config(args: argparse.Namespace) -> None:
     import yaml
 
-    from xner.config import validate_config
-
-    from xner.config import merge_configs
+    from xner.config import merge_configs, validate_config
 
     config: dict = {}
     for path in args.configfiles:
@@ -229,10 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"xner {__version__}")
     parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default: %(default)s"
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: %(default)s",
     )
     sub = parser.add_subparsers(title="subcommands", dest="command", required=True, metavar="SUBCOMMAND")
-    for add in (_add_download, _add_fetch, _add_parse, _add_split, _add_stats, _add_demo_data, _add_check_config):
+    for add in (
+        _add_download,
+        _add_fetch,
+        _add_parse,
+        _add_split,
+        _add_stats,
+        _add_demo_data,
+        _add_check_config,
+    ):
         add(sub)
     return parser
 

@@ -158,7 +158,9 @@ def _check_experiment(name: str, experiment: dict, config: dict) -> None:
             mixture = parse_mixture(value)
             for code in mixture:
                 if code not in languages:
-                    raise ConfigError(f"{block_key}.train[{i}]", f"{code!r} is not in data.languages {languages}")
+                    raise ConfigError(
+                        f"{block_key}.train[{i}]", f"{code!r} is not in data.languages {languages}"
+                    )
             if len(set(mixture)) != len(mixture):
                 raise ConfigError(f"{block_key}.train[{i}]", f"a language appears twice in {value!r}")
 

@@ -84,7 +84,9 @@ def parse_conll(data: bytes, where: str, *, lang_prefix: str | None = None) -> S
             line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             bad = raw[e.start : e.start + 4]
-            raise DataFormatError(where, lineno, f"invalid UTF-8 (byte {e.start + 1} of the line: {bad!r})") from None
+            raise DataFormatError(
+                where, lineno, f"invalid UTF-8 (byte {e.start + 1} of the line: {bad!r})"
+            ) from None
         parts = line.split("\t")
         if len(parts) != 2:
             raise DataFormatError(
@@ -181,7 +183,9 @@ def read_hf_parquet(paths: list[Path], lang: str, wheres: list[str] | None = Non
                         where, row, f"ner_tag {tag_id!r} outside 0..{len(LABELS) - 1}", unit="row"
                     )
             if langs_col is not None and any(x != lang for x in langs_col[row - 1] or []):
-                raise DataFormatError(where, row, f"langs {sorted(set(langs_col[row - 1]))} but expected {lang!r}", unit="row")
+                raise DataFormatError(
+                    where, row, f"langs {sorted(set(langs_col[row - 1]))} but expected {lang!r}", unit="row"
+                )
             out.tokens.append(list(tokens))
             out.tags.append([LABELS[t] for t in tag_ids])
         if empty_rows:
@@ -201,7 +205,9 @@ def read_raw_split(raw_dir: str | Path, split: str) -> tuple[str, Sentences]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataFormatError(manifest_path, None, "missing: not a raw directory made by 'xner download'") from None
+        raise DataFormatError(
+            manifest_path, None, "missing: not a raw directory made by 'xner download'"
+        ) from None
     except json.JSONDecodeError as e:
         raise DataFormatError(manifest_path, e.lineno, f"invalid JSON ({e.msg})") from None
     lang, fmt = manifest["lang"], manifest["format"]

@@ -71,7 +71,9 @@ def merge_sparse_bins(labels: np.ndarray, min_count: int, max_bins: int | None =
     def too_small(i: int) -> bool:
         return sizes[i] < min_count
 
-    while len(groups) > 1 and (any(too_small(i) for i in range(len(groups))) or (max_bins and len(groups) > max_bins)):
+    while len(groups) > 1 and (
+        any(too_small(i) for i in range(len(groups))) or (max_bins and len(groups) > max_bins)
+    ):
         candidates = [i for i in range(len(groups)) if too_small(i)] or list(range(len(groups)))
         i = min(candidates, key=lambda j: (sizes[j], j))
         neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(groups)]
@@ -83,7 +85,9 @@ def merge_sparse_bins(labels: np.ndarray, min_count: int, max_bins: int | None =
     return np.array([mapping[v] for v in labels], dtype=np.int64)
 
 
-def stratified_split(lengths: Sequence[int] | np.ndarray, settings: SplitSettings) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    lengths: Sequence[int] | np.ndarray, settings: SplitSettings
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the train and val sentences, each sorted, together every index once."""
     lengths = np.asarray(lengths)
     n = len(lengths)

@@ -1,0 +1,47 @@
+"""Shared test fixtures: the repository root, the real PAN-X data, an independent counter."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def panx_dir() -> Path:
+    """The real PAN-X files (XNER_PANX_DIR, default ../shared/panx); the test is skipped without them."""
+    path = Path(os.environ.get("XNER_PANX_DIR", ROOT.parent / "shared" / "panx"))
+    if not (path / "xtreme").is_dir() or not (path / "panx_dataset").is_dir():
+        pytest.skip(f"real PAN-X data not found at {path} (set XNER_PANX_DIR)")
+    return path
+
+
+def independent_count(paths: list[Path]) -> dict[str, int]:
+    """Count an XTREME-layout file the simplest way, without xner's parser, for cross-checks."""
+    sentences, words, vocabulary, tags = 0, 0, set(), Counter()
+    for path in paths:
+        for block in path.read_text(encoding="utf-8").split("\n\n"):
+            lines = [line for line in block.split("\n") if line]
+            if not lines:
+                continue
+            sentences += 1
+            for line in lines:
+                token, tag = line.split("\t")
+                words += 1
+                vocabulary.add(token)
+                tags[tag] += 1
+    return {"sentences": sentences, "tokens": words, "unique_tokens": len(vocabulary), **tags}
+
+
+def run_xner(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m xner ARGS`` as a user would, capturing its output."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    return subprocess.run(
+        [sys.executable, "-m", "xner", *args], capture_output=True, text=True, env=env, check=False, **kwargs
+    )

@@ -1,0 +1,105 @@
+"""The xner command line: --help, one-line errors with exit code 1, no partial outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_xner
+
+SUBCOMMANDS = ["download", "fetch", "parse", "split", "stats", "demo-data", "check-config"]
+
+
+def test_top_level_help_lists_every_subcommand():
+    result = run_xner("--help")
+    assert result.returncode == 0
+    for name in SUBCOMMANDS:
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help(name):
+    result = run_xner(name, "--help")
+    assert result.returncode == 0
+    assert f"usage: xner {name}" in result.stdout
+    assert len(result.stdout.splitlines()) > 5
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "error" in line.lower()]
+
+
+def test_parse_error_is_one_line_naming_file_and_line_and_leaves_nothing(tmp_path):
+    data = tmp_path / "panx"
+    data.mkdir()
+    (data / "train-en.tsv").write_text("a\tO\n\nb\tB-PER\nc\tI-PERSON\n")
+    (data / "dev-en.tsv").write_text("a\tO\n")
+    (data / "test-en.tsv").write_text("a\tO\n")
+    raw = tmp_path / "raw" / "en"
+    assert (
+        run_xner(
+            "download", "--source", "local", "--path", str(data), "--lang", "en", "--out", str(raw)
+        ).returncode
+        == 0
+    )
+    out = tmp_path / "data"
+    result = run_xner(
+        "parse",
+        "--raw",
+        str(raw),
+        *[x for s in ("train", "dev", "test") for x in (f"--{s}", str(out / f"{s}.parquet"))],
+    )
+    assert result.returncode == 1
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1
+    assert "train-en.tsv" in errors[0] and "line 4" in errors[0] and "'I-PERSON'" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_download_of_a_missing_file_names_it(tmp_path):
+    (tmp_path / "train-en.tsv").write_text("a\tO\n")
+    (tmp_path / "dev-en.tsv").write_text("a\tO\n")
+    out = tmp_path / "raw" / "en"
+    result = run_xner(
+        "download", "--source", "local", "--path", str(tmp_path), "--lang", "en", "--out", str(out)
+    )
+    assert result.returncode == 1
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1 and str(tmp_path / "test-en.tsv") in errors[0]
+    assert not out.exists()
+
+
+def test_check_config_prints_defaults_and_names_bad_keys(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("data:\n  languages: [en, de]\n")
+    result = run_xner("check-config", str(good))
+    assert result.returncode == 0
+    config = json.loads(result.stdout)
+    assert config["data"]["languages"] == ["en", "de"] and config["split"]["val_fraction"] == 0.2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("split:\n  val_fraction: 1.5\n")
+    result = run_xner("check-config", str(good), str(bad))
+    assert result.returncode == 1
+    assert "split.val_fraction" in result.stderr and result.stdout == ""
+
+
+def test_split_rejects_bad_settings_in_one_line(tmp_path):
+    result = run_xner(
+        "split",
+        "--train-in",
+        "x",
+        "--test-in",
+        "y",
+        "--train",
+        "a",
+        "--val",
+        "b",
+        "--test",
+        "c",
+        "--val-fraction",
+        "1",
+    )
+    assert result.returncode == 1
+    assert "val_fraction must be in (0, 1)" in result.stderr

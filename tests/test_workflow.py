@@ -1,0 +1,178 @@
+"""End-to-end Snakemake runs: the plan of the default config, the demo, bad input, the real data.
+
+Each run works in its own temporary directory (``snakemake -d``), never in the checkout.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, independent_count
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None) -> subprocess.CompletedProcess:
+    """Run snakemake on the checkout's Snakefile in ``workdir``, offline, with the test's Python first on PATH."""
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(workdir / "hf_home"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--cores",
+        "2",
+    ]
+    if configfile is not None:
+        command += ["--configfile", str(configfile), "--replace-workflow-config"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, check=False)
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def read_stats(workdir: Path) -> dict[tuple[str, str], dict[str, int]]:
+    with open(workdir / "results" / "tables" / "data_stats.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        (r["langs"], r["split"]): {k: int(v) for k, v in r.items() if k not in ("langs", "split")}
+        for r in rows
+    }
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
+
+
+def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
+    result = snakemake(tmp_path, "-n", configfile=ROOT / "config.yaml")
+    assert result.returncode == 0, result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["download"] == counts["parse"] == counts["split"] == 6
+    assert counts["data_stats"] == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_invalid_config_stops_before_any_job(tmp_path):
+    config = write_config(tmp_path / "c.yaml", {"split": {"val_fraction": 1.5}})
+    result = snakemake(tmp_path, configfile=config)
+    assert result.returncode != 0
+    assert "invalid configuration: config key 'split.val_fraction'" in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_demo_end_to_end(tmp_path):
+    result = snakemake(
+        tmp_path, "--profile", str(ROOT / "profiles" / "local"), configfile=ROOT / "demo" / "config.yaml"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = read_stats(tmp_path)
+    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    langs = demo["data"]["languages"]
+    assert list(stats) == [(lang, split) for lang in langs for split in ("train", "val", "test")] + [
+        ("en", "train+val"),
+        ("en+de", "train+val"),
+    ]
+    for lang in langs:
+        assert stats[lang, "train"]["sentences"] == 1200 and stats[lang, "val"]["sentences"] == 300
+        assert stats[lang, "test"]["sentences"] == 500  # PAN-X dev of the synthetic data
+    en, de = stats["en", "train+val"], stats["de", "train"]
+    assert stats["en+de", "train+val"]["tokens"] == en["tokens"] + de["tokens"] + stats["de", "val"]["tokens"]
+    # The raw directory records what was read and its checksum.
+    manifest = yaml.safe_load((tmp_path / "results" / "raw" / "en" / "manifest.json").read_text())
+    assert manifest["source"] == "panx_dataset" and manifest["format"] == "panx_archive"
+    assert (tmp_path / "results" / "tables" / "data_stats.md").read_text().startswith("| langs | split |")
+    # A second run has nothing to do.
+    again = snakemake(tmp_path, "-n", configfile=ROOT / "demo" / "config.yaml")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def _local_panx(directory: Path, lang: str = "en", dev: str = "x\tO\n") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"train-{lang}.tsv").write_text("".join(f"w{i}\tO\nv\tB-LOC\n\n" for i in range(30)))
+    (directory / f"dev-{lang}.tsv").write_text(dev)
+    (directory / f"test-{lang}.tsv").write_text("t\tO\n")
+    return directory
+
+
+def test_bad_input_fails_naming_file_and_line_and_leaves_no_output(tmp_path):
+    data = _local_panx(tmp_path / "panx", dev="a\tO\n\nb\tB-PER\nc\tI-PERS\n")
+    config = write_config(
+        tmp_path / "c.yaml", {"data": {"source": "local", "path": str(data), "languages": ["en"]}}
+    )
+    result = snakemake(tmp_path, configfile=config)
+    assert result.returncode != 0
+    log = (tmp_path / "results" / "logs" / "parse" / "en.log").read_text()
+    assert f"{data / 'dev-en.tsv'}), line 4: unknown tag 'I-PERS'" in log
+    assert not list((tmp_path / "results").glob("data/en/*.parquet"))
+    assert not (tmp_path / "results" / "tables").exists()
+
+
+def test_missing_input_file_is_named_before_any_job(tmp_path):
+    data = _local_panx(tmp_path / "panx")
+    (data / "test-en.tsv").unlink()
+    config = write_config(
+        tmp_path / "c.yaml", {"data": {"source": "local", "path": str(data), "languages": ["en"]}}
+    )
+    result = snakemake(tmp_path, configfile=config)
+    assert result.returncode != 0
+    assert "MissingInputException" in result.stderr and str(data / "test-en.tsv") in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("source", ["local", "panx_dataset"])
+def test_real_data_pipeline_counts_equal_an_independent_count(tmp_path, panx_dir, source):
+    xtreme = panx_dir / "xtreme"
+    if source == "local":
+        path = xtreme
+        langs = sorted({p.name.split("-")[1].split(".")[0] for p in xtreme.glob("train-*.tsv*")})
+    else:
+        path = panx_dir / "panx_dataset"
+        langs = sorted(p.name.removesuffix(".tar.gz") for p in path.glob("*.tar.gz"))
+    mixtures = [langs[:2], langs[1:4], langs]
+    config = {
+        "data": {"source": source, "path": str(path), "languages": langs},
+        "models": {"m": "some/model"},
+        "experiments": {"e": {"models": ["m"], "train": ["+".join(m) for m in mixtures], "test": langs}},
+    }
+    result = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = read_stats(tmp_path)
+
+    def ours(key):
+        return {k: v for k, v in stats[key].items() if v}
+
+    def theirs(paths):
+        return {k: v for k, v in independent_count(paths).items() if v}
+
+    for lang in langs:
+        train_val = {k: stats[lang, "train"][k] + stats[lang, "val"][k] for k in stats[lang, "train"]}
+        expected = theirs([xtreme / f"train-{lang}.tsv"])
+        assert {k: v for k, v in train_val.items() if v and k != "unique_tokens"} == {
+            k: v for k, v in expected.items() if k != "unique_tokens"
+        }
+        assert ours((lang, "test")) == theirs([xtreme / f"dev-{lang}.tsv"])
+    for mixture in mixtures:
+        assert ours(("+".join(mixture), "train+val")) == theirs(
+            [xtreme / f"train-{lang}.tsv" for lang in mixture]
+        )
