@@ -6,10 +6,14 @@ Each run works in its own temporary directory (``snakemake -d``), never in the c
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -176,3 +180,31 @@ def test_real_data_pipeline_counts_equal_an_independent_count(tmp_path, panx_dir
         assert ours(("+".join(mixture), "train+val")) == theirs(
             [xtreme / f"train-{lang}.tsv" for lang in mixture]
         )
+
+
+def test_archive_url_is_fetched_once_for_all_languages(tmp_path):
+    from xner.demo import DemoSettings, write_panx_archive
+
+    served = tmp_path / "served"
+    write_panx_archive(
+        served / "panx_dataset.tar", DemoSettings(languages=("en", "sw"), train=60, dev=20, test=20)
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/panx_dataset.tar"
+        config = {"data": {"source": "panx_dataset", "path": url, "languages": ["en", "sw"]}}
+        result = snakemake(tmp_path / "run", configfile=write_config(tmp_path / "c.yaml", config))
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "run" / "results"
+    archive = (run / "raw" / "panx_dataset.tar").read_bytes()
+    assert archive == (served / "panx_dataset.tar").read_bytes()
+    assert (run / "raw" / "panx_dataset.tar.sha256").read_text().split()[0] == hashlib.sha256(
+        archive
+    ).hexdigest()
+    assert result.stderr.count("rule fetch_panx_archive") == 1
+    stats = read_stats(tmp_path / "run")
+    assert stats["sw", "train"]["sentences"] + stats["sw", "val"]["sentences"] == 60

@@ -1,5 +1,6 @@
 # Helpers shared by the rules: settings derived from the validated config.
 import re
+import shlex
 
 from xner.config import training_mixtures
 
@@ -40,13 +41,15 @@ def download_input(wildcards):
     return [path]
 
 
-def download_path(wildcards, input):
-    """The --path argument of `xner download`: the fetched archive for a URL, else data.path."""
+def download_path_option(wildcards, input):
+    """`--path ...` for `xner download`: the fetched archive for a URL, else data.path (none for the hub)."""
     path = config["data"]["path"]
+    if config["data"]["source"] == "huggingface" or not path:
+        return ""
     if (
         config["data"]["source"] == "panx_dataset"
         and is_url(path)
         and "{lang}" not in path
     ):
-        return input[0]
-    return path
+        path = input[0]
+    return f"--path {shlex.quote(path)}"

@@ -56,12 +56,12 @@ rule download:
         runtime=30,
     params:
         source=config["data"]["source"],
-        path=download_path,
+        path_option=download_path_option,
         repo=config["data"]["hf_repo"],
         revision=config["data"]["hf_revision"],
         retries=config["data"]["retries"],
     shell:
-        "python -m xner download --source {params.source} --lang {wildcards.lang} --path {params.path:q}"
+        "python -m xner download --source {params.source} --lang {wildcards.lang} {params.path_option}"
         " --hf-repo {params.repo:q} --hf-revision {params.revision:q} --retries {params.retries}"
         " --out {output} > {log} 2>&1"
 

@@ -49,7 +49,7 @@ def _run_download(args: argparse.Namespace) -> None:
         args.source,
         args.lang,
         args.out,
-        path=args.path,
+        path=args.path or None,
         hf_repo=args.hf_repo,
         hf_revision=args.hf_revision,
         retries=args.retries,
