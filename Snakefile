@@ -38,9 +38,24 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/splits.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.data_stats.output,
+        EVALUATIONS,
+
+
+# Partial targets: `snakemake data`, `snakemake evaluations`.
+rule data:
+    input:
+        rules.data_stats.output,
+
+
+rule evaluations:
+    input:
+        EVALUATIONS,

@@ -53,3 +53,76 @@ def download_path_option(wildcards, input):
     ):
         path = input[0]
     return f"--path {shlex.quote(path)}"
+
+
+# --- runs: one training job per (model, training languages, variant) -----------------------------
+from xner.runs import cli_options, expand_runs
+
+RUNS = {run.key: run for run in expand_runs(config)}
+RUN_DIR = "results/runs/{model}/{langs}/{variant}"
+EVAL_DIR = "results/eval/{model}/{langs}/{variant}"
+EVALUATIONS = [
+    f"results/eval/{run.model}/{run.langs}/{run.variant}/{lang}.json"
+    for run in RUNS.values()
+    for lang in run.test_langs
+]
+
+
+wildcard_constraints:
+    model=r"[^/]+",
+    langs=r"[a-z]+(?:-[a-z]+)*(?:\+[a-z]+(?:-[a-z]+)*)*",
+    variant=r"[^/]+",
+
+
+def get_run(wildcards):
+    key = (wildcards.model, wildcards.langs, wildcards.variant)
+    if key not in RUNS:
+        known = ", ".join(f"{m}/{l}/{v}" for m, l, v in RUNS) or "none"
+        raise ValueError(
+            f"no run {wildcards.model}/{wildcards.langs}/{wildcards.variant}"
+            f" in the configured experiments (runs: {known})"
+        )
+    return RUNS[key]
+
+
+def builds_model(path):
+    """Whether a model path is made by this workflow (the tiny demo models), so must be an input."""
+    return path.startswith("results/")
+
+
+def train_inputs(wildcards):
+    run = get_run(wildcards)
+    inputs = {
+        "train": [f"results/splits/{lang}/train.parquet" for lang in run.train_langs],
+        "val": [f"results/splits/{lang}/val.parquet" for lang in run.train_langs],
+    }
+    if config["track_test_langs"]:
+        inputs["track"] = [
+            f"results/splits/{lang}/test.parquet" for lang in run.test_langs
+        ]
+    if builds_model(run.model_path):
+        inputs["base_model"] = run.model_path
+    return inputs
+
+
+def train_params(wildcards):
+    """Model path, tracked test languages and hyperparameter options of a run's `xner train`."""
+    run = get_run(wildcards)
+    track = ""
+    if config["track_test_langs"]:
+        track = "--track " + " ".join(
+            f"{lang}=results/splits/{lang}/test.parquet" for lang in run.test_langs
+        )
+    return {
+        "model_path": shlex.quote(run.model_path),
+        "track": track,
+        "options": cli_options(run.hparams),
+    }
+
+
+def eval_options(wildcards):
+    hparams = get_run(wildcards).hparams
+    return (
+        f"--max-length {hparams['max_length']} --batch-size {hparams['eval_batch_size']}"
+        f" --precision {hparams['precision']}"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -197,6 +198,189 @@ def _run_demo_data(args: argparse.Namespace) -> None:
         raise XnerError(str(e)) from None
 
 
+def _add_tiny_model(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "tiny-model",
+        help="build a tiny random encoder with a tokenizer trained on the given sentences",
+        description="Train a tokenizer (WordPiece for 'bert', byte-level BPE for 'roberta') on the words of "
+        "the given sentence tables and save it with a tiny, randomly initialised encoder (save_pretrained), "
+        "for the demo and the tests. Deterministic for a given seed.",
+    )
+    p.add_argument(
+        "--train", required=True, nargs="+", type=Path, help="sentence tables to train the tokenizer on"
+    )
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--family", choices=["bert", "roberta"], default="bert", help="default: %(default)s")
+    p.add_argument("--vocab-size", type=int, default=3000, help="default: %(default)s")
+    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    p.set_defaults(func=_run_tiny_model)
+
+
+def _run_tiny_model(args: argparse.Namespace) -> None:
+    from xner.io import read_sentences
+    from xner.models import TinyModelSettings, build_tiny_model
+
+    sentences = [words for path in args.train for words in read_sentences(path).column("tokens").to_pylist()]
+    try:
+        settings = TinyModelSettings(family=args.family, vocab_size=args.vocab_size, seed=args.seed)
+    except ValueError as e:
+        raise XnerError(str(e)) from None
+    build_tiny_model(sentences, args.out, settings)
+
+
+def _add_hparam_options(p: argparse.ArgumentParser) -> None:
+    from xner.runs import TrainSettings
+
+    defaults = TrainSettings()
+    group = p.add_argument_group("hyperparameters (config section training)")
+    group.add_argument(
+        "--lr", type=float, default=defaults.lr, help="AdamW learning rate (default: %(default)s)"
+    )
+    group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    group.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help="most epochs (default: %(default)s)"
+    )
+    group.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="early stopping patience (default: %(default)s)",
+    )
+    group.add_argument(
+        "--lr-patience",
+        type=int,
+        default=defaults.lr_patience,
+        help="ReduceLROnPlateau patience (default: %(default)s)",
+    )
+    group.add_argument(
+        "--lr-factor",
+        type=float,
+        default=defaults.lr_factor,
+        help="ReduceLROnPlateau factor (default: %(default)s)",
+    )
+    group.add_argument(
+        "--weight-decay", type=float, default=defaults.weight_decay, help="default: %(default)s"
+    )
+    group.add_argument("--freeze-encoder", action="store_true", help="train only the classification head")
+    group.add_argument(
+        "--grad-clip", type=float, default=defaults.grad_clip, help="0 = off (default: %(default)s)"
+    )
+    group.add_argument(
+        "--max-length",
+        type=int,
+        default=defaults.max_length,
+        help="sub-words per window (default: %(default)s)",
+    )
+    group.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
+    group.add_argument(
+        "--eval-batch-size", type=int, default=defaults.eval_batch_size, help="default: %(default)s"
+    )
+    group.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=defaults.precision)
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="fine-tune one model on a mixture of languages (one run)",
+        description="Fine-tune a token-classification model on the train splits given, select the epoch with "
+        "the lowest loss on the val splits, and write OUT_DIR/model (save_pretrained), history.csv and "
+        "summary.json. A killed run started again resumes after its last completed epoch.",
+    )
+    p.add_argument("--model-path", required=True, help="hub id or local directory")
+    p.add_argument("--train", required=True, nargs="+", type=Path, help="train split tables")
+    p.add_argument("--val", required=True, nargs="+", type=Path, help="val split tables")
+    p.add_argument(
+        "--track", nargs="*", default=[], metavar="LANG=PATH", help="test splits to track every epoch"
+    )
+    p.add_argument("--out-dir", required=True, type=Path, help="run directory")
+    p.add_argument("--model-name", default="", help="short model name, for summary.json")
+    p.add_argument("--train-langs", default="", help="e.g. en+de, for summary.json")
+    p.add_argument("--variant", default="", help="variant slug, for summary.json")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    _add_hparam_options(p)
+    p.set_defaults(func=_run_train)
+
+
+def _settings_from_args(args: argparse.Namespace):
+    from dataclasses import fields
+
+    from xner.runs import TrainSettings
+
+    return TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from xner.train import fingerprint, load_run_data, train
+
+    tracked = {}
+    for item in args.track:
+        lang, _, path = item.partition("=")
+        if not path:
+            raise XnerError(f"--track expects LANG=PATH, not {item!r}")
+        tracked[lang] = Path(path)
+    settings = _settings_from_args(args)
+    data = load_run_data(args.train, args.val, tracked)
+    key = fingerprint(args.model_path, settings, [*args.train, *args.val])
+    info = {"model": args.model_name, "train_langs": args.train_langs, "variant": args.variant}
+    summary = train(
+        args.model_path, data, args.out_dir, settings, device=args.device, run_info=info, resume_key=key
+    )
+    logger.info(
+        "best epoch %d of %d (val loss %.4f, val F1 %.4f) -> %s",
+        summary["best_epoch"],
+        summary["epochs_run"],
+        summary["best_val_loss"],
+        summary["best_val_f1"],
+        args.out_dir,
+    )
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a trained run on one test language (strict IOB2, on words)",
+        description="Predict every word of a test split with a trained run and write the scores (seqeval, "
+        "strict mode, IOB2 scheme, on words) as JSON and the predictions as TSV (token, gold, pred).",
+    )
+    p.add_argument("--model-dir", required=True, type=Path, help="the run's model directory")
+    p.add_argument("--test", required=True, type=Path, help="test split table")
+    p.add_argument("--json", required=True, type=Path)
+    p.add_argument("--tsv", required=True, type=Path)
+    p.add_argument("--model-name", default="")
+    p.add_argument("--train-langs", default="")
+    p.add_argument("--variant", default="")
+    p.add_argument("--test-lang", default="")
+    p.add_argument("--split", default="", help="the PAN-X split the test set is (dev or test)")
+    p.add_argument("--max-length", type=int, default=256, help="sub-words per window (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
+    p.add_argument("--device", default="auto", help="default: %(default)s")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> None:
+    from xner.evaluate import evaluate_split
+
+    info = {
+        "model": args.model_name,
+        "train_langs": args.train_langs,
+        "variant": args.variant,
+        "test_lang": args.test_lang,
+        "split": args.split,
+    }
+    evaluate_split(
+        args.model_dir,
+        args.test,
+        json_path=args.json,
+        tsv_path=args.tsv,
+        info=info,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        device=args.device,
+        precision=args.precision,
+    )
+
+
 def _add_check_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check-config",
@@ -241,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_split,
         _add_stats,
         _add_demo_data,
+        _add_tiny_model,
+        _add_train,
+        _add_evaluate,
         _add_check_config,
     ):
         add(sub)
@@ -249,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Job logs: no per-file progress bars or load-report tables from the Hugging Face libraries
+    # (xner logs what matters itself); a user's own settings win.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(
         level=args.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

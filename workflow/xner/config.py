@@ -129,12 +129,25 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     if any(b <= a for a, b in zip(edges, edges[1:])):
         raise ConfigError("split.length_bins", f"edges must increase strictly, got {edges}")
 
+    training_schema = schema["properties"]["training"]["properties"]
+    for name, entry in config["models"].items():
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                if key != "path":
+                    _check_hparam(f"models.{name}.{key}", training_schema[key], value)
     for name, experiment in config["experiments"].items():
-        _check_experiment(name, experiment, config)
+        _check_experiment(name, experiment, config, training_schema)
     return config
 
 
-def _check_experiment(name: str, experiment: dict, config: dict) -> None:
+def _check_hparam(key: str, subschema: dict, value: Any) -> None:
+    """Validate one hyperparameter value against its schema in the training section."""
+    error = next(iter(Draft202012Validator(subschema).iter_errors(value)), None)
+    if error is not None:
+        raise ConfigError(key, error.message)
+
+
+def _check_experiment(name: str, experiment: dict, config: dict, training_schema: dict) -> None:
     key = f"experiments.{name}"
     languages = config["data"]["languages"]
     has_block = "models" in experiment or "train" in experiment
@@ -163,6 +176,14 @@ def _check_experiment(name: str, experiment: dict, config: dict) -> None:
                     )
             if len(set(mixture)) != len(mixture):
                 raise ConfigError(f"{block_key}.train[{i}]", f"a language appears twice in {value!r}")
+        for hparam, values in block.get("grid", {}).items():
+            if hparam == "seed":
+                raise ConfigError(f"{block_key}.grid.seed", "list seeds under seeds, not in the grid")
+            if hparam not in training_schema:
+                hint = _did_you_mean(hparam, training_schema)
+                raise ConfigError(f"{block_key}.grid.{hparam}", f"not a training hyperparameter{hint}")
+            for i, value in enumerate(values):
+                _check_hparam(f"{block_key}.grid.{hparam}[{i}]", training_schema[hparam], value)
 
 
 def training_mixtures(config: dict) -> list[tuple[str, ...]]:

@@ -1,0 +1,146 @@
+"""xner.runs: experiments expanded into runs, variant slugs, and sharing of runs between experiments."""
+
+from __future__ import annotations
+
+import pytest
+
+from xner.config import validate_config
+from xner.runs import TrainSettings, cli_options, expand_runs, format_value, variant_slug
+
+DEFAULTS = validate_config({})["training"]
+
+
+def test_schema_defaults_equal_the_dataclass_defaults():
+    from dataclasses import asdict
+
+    assert DEFAULTS == asdict(TrainSettings())
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1e-4, "1e-4"),
+        (1e-5, "1e-5"),
+        (2.5e-5, "2.5e-5"),
+        (0.1, "0.1"),
+        (0.01, "0.01"),
+        (64, "64"),
+        (True, "true"),
+    ],
+)
+def test_format_value(value, text):
+    assert format_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("changes", "slug"),
+    [
+        ({}, "base"),
+        ({"lr": 1e-4}, "lr1e-4"),
+        ({"freeze_encoder": True}, "frozen"),
+        ({"seed": 2}, "seed2"),
+        ({"seed": 2, "lr": 1e-3, "freeze_encoder": True}, "frozen-lr1e-3-seed2"),
+        ({"batch_size": 64, "grad_clip": 1.0}, "bs64-clip1"),
+        ({"precision": "fp32"}, "fp32"),
+    ],
+)
+def test_variant_slugs(changes, slug):
+    assert variant_slug({**DEFAULTS, **changes}, DEFAULTS) == slug
+
+
+def config_with(experiments: dict, models: dict | None = None) -> dict:
+    return validate_config(
+        {
+            "data": {"languages": ["en", "it", "de", "sw"]},
+            "models": models or {"a": "org/a", "b": {"path": "org/b", "batch_size": 64}},
+            "experiments": experiments,
+        }
+    )
+
+
+def test_runs_shared_between_experiments_are_one_run_with_all_test_languages():
+    runs = expand_runs(
+        config_with(
+            {
+                "one": {"models": ["a"], "train": ["en"], "test": ["en"]},
+                "two": {"models": ["a", "b"], "train": ["en", "en+it+de"], "test": ["en", "sw", "de"]},
+            }
+        )
+    )
+    keys = [run.key for run in runs]
+    assert keys == [
+        ("a", "en", "base"),
+        ("a", "en+it+de", "base"),
+        ("b", "en", "base"),
+        ("b", "en+it+de", "base"),
+    ]
+    shared = runs[0]
+    assert shared.test_langs == ("en", "sw", "de")
+    assert shared.experiments == ("one", "two")
+    assert runs[1].train_langs == ("en", "it", "de")  # config order, not sorted
+
+
+def test_model_overrides_are_defaults_not_variants():
+    (run_b,) = expand_runs(config_with({"e": {"models": ["b"], "train": ["en"], "test": ["en"]}}))
+    assert run_b.variant == "base"
+    assert run_b.hparams["batch_size"] == 64
+    assert run_b.model_path == "org/b"
+
+
+def test_grid_and_seeds():
+    runs = expand_runs(
+        config_with(
+            {
+                "e": {
+                    "models": ["a"],
+                    "train": ["en"],
+                    "grid": {"freeze_encoder": [True, False], "lr": [1e-5, 1e-4]},
+                    "seeds": [42, 1],
+                    "test": ["en"],
+                }
+            }
+        )
+    )
+    assert sorted(run.variant for run in runs) == sorted(
+        [
+            "frozen",
+            "frozen-seed1",
+            "frozen-lr1e-4",
+            "frozen-lr1e-4-seed1",
+            "base",
+            "seed1",
+            "lr1e-4",
+            "lr1e-4-seed1",
+        ]
+    )
+    assert {run.hparams["seed"] for run in runs} == {42, 1}
+
+
+def test_the_same_run_gets_the_same_directory_from_config_to_config():
+    alone = expand_runs(
+        config_with({"x": {"models": ["a"], "train": ["en"], "grid": {"lr": [1e-4]}, "test": ["en"]}})
+    )
+    among = expand_runs(
+        config_with(
+            {"y": {"models": ["a"], "train": ["en", "en+de"], "grid": {"lr": [1e-3, 1e-4]}, "test": ["de"]}}
+        )
+    )
+    assert alone[0].key in {run.key for run in among}
+
+
+def test_the_study_has_every_run_once():
+    import yaml
+
+    from conftest import ROOT
+
+    runs = expand_runs(validate_config(yaml.safe_load((ROOT / "config.yaml").read_text())))
+    assert len({run.key for run in runs}) == len(runs) == 22
+    mdeberta_en = next(r for r in runs if r.key == ("mdeberta", "en", "base"))
+    assert set(mdeberta_en.experiments) == {"models", "zero-shot", "frozen", "learning-rate"}
+
+
+def test_cli_options():
+    assert cli_options({"lr": 1e-4, "freeze_encoder": True, "batch_size": 8, "grad_clip": 0.0}) == (
+        "--lr 0.0001 --freeze-encoder --batch-size 8 --grad-clip 0.0"
+    )
+    assert "--freeze-encoder" not in cli_options({"freeze_encoder": False})

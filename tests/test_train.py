@@ -1,0 +1,195 @@
+"""xner.train on a tiny model: selection of the best epoch, early stopping, learning-rate reduction,
+frozen encoder, resume after a kill, and that training learns at all."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+import xner.train
+from conftest import ROOT
+from xner.demo import generate_sentences
+from xner.evaluate import Prediction, evaluate_split
+from xner.io import sentences_table, write_parquet
+from xner.models import TinyModelSettings, build_tiny_model, load_model
+from xner.train import RunData, TrainSettings, load_run_data, train
+
+FAST = TrainSettings(lr=2e-3, batch_size=16, epochs=3, patience=3, max_length=64, eval_batch_size=64, seed=1)
+
+
+def as_lists(sentences):
+    return [[t for t, _ in s] for s in sentences], [[g for _, g in s] for s in sentences]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Synthetic train/val/test tables for en and de, and a tiny model built on them."""
+    root = tmp_path_factory.mktemp("corpus")
+    tables = {}
+    for lang in ("en", "de"):
+        for split, n in (("train", 400), ("val", 100), ("test", 150)):
+            tokens, tags = as_lists(generate_sentences(lang, split, n, seed=3))
+            tables[root / lang / f"{split}.parquet"] = sentences_table(list(range(n)), lang, tokens, tags)
+    write_parquet(tables)
+    build_tiny_model(
+        [
+            t
+            for (path, table) in tables.items()
+            if path.stem == "train"
+            for t in table.column("tokens").to_pylist()
+        ],
+        root / "tiny",
+        TinyModelSettings(seed=0),
+    )
+    return root
+
+
+def run_data(corpus: Path, langs=("en",)) -> RunData:
+    return load_run_data(
+        [corpus / lang / "train.parquet" for lang in langs],
+        [corpus / lang / "val.parquet" for lang in langs],
+        {},
+    )
+
+
+def read_history(path: Path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def scripted_predict(losses):
+    """A stand-in for xner.train.predict that returns the given validation losses, one per call."""
+    it = iter(losses)
+
+    def fake(model, encoded, **kwargs):
+        return Prediction(
+            tags=[["O"] * int(n) for n in encoded.n_words], loss=next(it), seconds=0.0, tokens=0
+        )
+
+    return fake
+
+
+def test_early_stopping_and_lr_reduction_on_scripted_losses(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.8, 0.9, 0.85, 0.95, 0.5]))
+    settings = replace(FAST, epochs=10, patience=3, lr_patience=1, lr_factor=0.1)
+    summary = train(str(corpus / "tiny"), run_data(corpus), tmp_path, settings)
+    history = read_history(tmp_path / "history.csv")
+    # epoch 2 is best; epochs 3, 4, 5 are worse: early stop after epoch 5 (never sees the 0.5)
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4, 5]
+    assert (summary["best_epoch"], summary["epochs_run"], summary["early_stopped"]) == (2, 5, True)
+    # ReduceLROnPlateau(patience=1): the second bad epoch in a row (4) cuts the rate for epoch 5
+    assert [float(r["lr"]) for r in history] == pytest.approx([2e-3, 2e-3, 2e-3, 2e-3, 2e-4])
+    assert [float(r["val_loss"]) for r in history] == [1.0, 0.8, 0.9, 0.85, 0.95]
+
+
+def test_the_best_epoch_is_restored_not_the_last(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.5, 0.9, 0.95]))
+    snapshots = []
+    original = xner.train.train_one_epoch
+
+    def recording(model, *args, **kwargs):
+        result = original(model, *args, **kwargs)
+        snapshots.append(copy.deepcopy(model.state_dict()))
+        return result
+
+    monkeypatch.setattr(xner.train, "train_one_epoch", recording)
+    summary = train(str(corpus / "tiny"), run_data(corpus), tmp_path, replace(FAST, epochs=4, patience=5))
+    assert summary["best_epoch"] == 2 and summary["epochs_run"] == 4
+    saved = load_model(tmp_path / "model").state_dict()
+    assert all(torch.equal(saved[k], snapshots[1][k].cpu()) for k in saved)
+    assert not all(torch.equal(saved[k], snapshots[3][k].cpu()) for k in saved)
+
+
+def test_frozen_encoder_leaves_encoder_weights_bit_identical(corpus, tmp_path):
+    summary = train(
+        str(corpus / "tiny"), run_data(corpus), tmp_path, replace(FAST, epochs=1, freeze_encoder=True)
+    )
+    before = load_model(corpus / "tiny")
+    after = load_model(tmp_path / "model")
+    assert summary["trainable_parameters"] < summary["total_parameters"] / 10
+    prefix = after.base_model_prefix
+    encoder = [k for k in after.state_dict() if k.startswith(prefix)]
+    head = [k for k in after.state_dict() if not k.startswith(prefix)]
+    assert encoder and head
+    assert all(torch.equal(after.state_dict()[k], before.state_dict()[k]) for k in encoder)
+    assert not all(torch.equal(after.state_dict()[k], before.state_dict()[k]) for k in head)
+
+
+def test_a_tiny_run_clearly_beats_an_untrained_model(corpus, tmp_path):
+    data = run_data(corpus, ("en", "de"))
+    train(str(corpus / "tiny"), data, tmp_path / "run", replace(FAST, epochs=6))
+    scores = {}
+    for name, model_dir in (("trained", tmp_path / "run" / "model"), ("untrained", corpus / "tiny")):
+        scores[name] = evaluate_split(
+            model_dir,
+            corpus / "en" / "test.parquet",
+            json_path=tmp_path / f"{name}.json",
+            tsv_path=tmp_path / f"{name}.tsv",
+            info={"test_lang": "en"},
+            max_length=64,
+        )["micro"]["f1"]
+    assert scores["trained"] > 0.5
+    assert scores["trained"] > scores["untrained"] + 0.4, scores
+
+
+def test_saved_run_loads_with_transformers_and_pipeline(corpus, tmp_path):
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    summary = train(str(corpus / "tiny"), run_data(corpus), tmp_path, replace(FAST, epochs=1))
+    model = AutoModelForTokenClassification.from_pretrained(tmp_path / "model")
+    assert list(model.config.id2label.values()) == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    tagger = pipeline(
+        "token-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(tmp_path / "model")
+    )
+    assert isinstance(tagger("Anna visited Berlin ."), list)
+    assert summary["versions"]["torch"] == torch.__version__
+    assert summary["hyperparameters"]["lr"] == FAST.lr
+    assert not (tmp_path / "resume").exists()  # the resume checkpoint is removed once the run is saved
+
+
+def _train_command(corpus: Path, out: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "xner", "train", "--model-path", str(corpus / "tiny"),
+        "--train", str(corpus / "en" / "train.parquet"), str(corpus / "de" / "train.parquet"),
+        "--val", str(corpus / "en" / "val.parquet"), "--out-dir", str(out),
+        "--lr", "2e-3", "--batch-size", "8", "--epochs", "3", "--max-length", "64", "--seed", "5",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow"), "OMP_NUM_THREADS": "1"}
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(_train_command(corpus, whole), env=env, check=True, capture_output=True)
+
+    process = subprocess.Popen(_train_command(corpus, killed), env=env, stderr=subprocess.PIPE, text=True)
+    checkpoint = killed / "resume" / "checkpoint.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # well inside epoch 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert torch.load(checkpoint, weights_only=False)["epoch"] == 1, "the kill must land in epoch 2"
+    assert not (killed / "history.csv").exists()
+
+    again = subprocess.run(
+        _train_command(corpus, killed), env=env, check=True, capture_output=True, text=True
+    )
+    assert "resuming after epoch 1" in again.stderr
+    columns = ("epoch", "train_loss", "val_loss", "val_f1", "lr")
+    rows = [[{c: r[c] for c in columns} for r in read_history(d / "history.csv")] for d in (whole, killed)]
+    assert rows[0] == rows[1]
+    a, b = (load_model(d / "model").state_dict() for d in (whole, killed))
+    assert all(torch.equal(a[k], b[k]) for k in a)

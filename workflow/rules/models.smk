@@ -1,0 +1,19 @@
+# Tiny, randomly initialised encoders with tokenizers trained on the data (demo and tests).
+
+
+rule tiny_model:
+    input:
+        expand("results/splits/{lang}/train.parquet", lang=LANGUAGES),
+    output:
+        directory("results/models/tiny-{family}"),
+    log:
+        "results/logs/tiny_model/{family}.log",
+    wildcard_constraints:
+        family="bert|roberta",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "python -m xner tiny-model --family {wildcards.family} --train {input} --out {output} > {log} 2>&1"

@@ -1,0 +1,29 @@
+# results/splits/ -> results/runs/{model}/{langs}/{variant}/: one fine-tuning job per run.
+
+
+rule train:
+    input:
+        unpack(train_inputs),
+    output:
+        model=directory(f"{RUN_DIR}/model"),
+        history=f"{RUN_DIR}/history.csv",
+        summary=f"{RUN_DIR}/summary.json",
+    log:
+        f"{RUN_DIR}/train.log",
+    benchmark:
+        "results/benchmarks/train/{model}/{langs}/{variant}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=720,
+    params:
+        run=lambda wildcards: train_params(wildcards),
+        run_dir=RUN_DIR,
+    shell:
+        "python -m xner train --model-path {params.run[model_path]}"
+        " --train {input.train} --val {input.val} {params.run[track]}"
+        " --out-dir {params.run_dir} --model-name {wildcards.model}"
+        " --train-langs {wildcards.langs} --variant {wildcards.variant}"
+        " {params.run[options]} > {log} 2>&1"

@@ -1,0 +1,231 @@
+"""Word-level prediction and strict IOB2 scoring (``results/eval/{model}/{langs}/{variant}/{lang}.json``).
+
+Scores come from seqeval in strict mode with the IOB2 scheme, on words (the
+first sub-token's prediction stands for its word), over every gold word: a word
+that got no prediction of its own (see :mod:`xner.features`) is predicted ``O``
+and counted in ``truncated_words``. The TSV beside each JSON holds
+``token<TAB>gold<TAB>pred`` per word, a blank line between sentences, in source
+order, so that any score can be recomputed from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+
+from xner.errors import DataFormatError
+from xner.features import IGNORE, Encoded, collate, sorted_batches
+from xner.io import atomic_path
+from xner.labels import ENTITY_TYPES, LABELS
+
+logger = logging.getLogger(__name__)
+
+METRICS = ("precision", "recall", "f1", "support")
+
+
+@dataclass
+class Prediction:
+    """Word-level predictions over some sentences, with the loss on their labelled sub-tokens."""
+
+    tags: list[list[str]]
+    loss: float
+    seconds: float
+    tokens: int  # non-padding sub-tokens seen
+
+
+def autocast(device: torch.device, precision: str):
+    """The autocast context for a precision setting: bf16 on CUDA for auto and bf16, else none."""
+    if device.type == "cuda" and precision in ("auto", "bf16"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def to_device(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    """Move a collated batch to the device (pinned memory and non-blocking copies on CUDA)."""
+    out = {}
+    for key, array in batch.items():
+        tensor = torch.from_numpy(array)
+        if device.type == "cuda":
+            tensor = tensor.pin_memory().to(device, non_blocking=True)
+        out[key] = tensor
+    return out
+
+
+@torch.no_grad()
+def predict(
+    model,
+    encoded: Encoded,
+    *,
+    batch_size: int,
+    pad_id: int,
+    device: torch.device,
+    precision: str = "auto",
+) -> Prediction:
+    """Predict a tag for every word of the encoded sentences; words without sub-tokens get ``O``."""
+    model.eval()
+    start = time.perf_counter()
+    word_preds = [np.zeros(n, dtype=np.int64) for n in encoded.n_words]
+    loss_sum = torch.zeros((), device=device)
+    label_count = torch.zeros((), device=device, dtype=torch.long)
+    multiple = 8 if device.type == "cuda" else 1
+    for batch in sorted_batches(encoded.lengths, batch_size):
+        inputs = to_device(collate(encoded, batch, pad_id, multiple), device)
+        labels = inputs.pop("labels")
+        with autocast(device, precision):
+            logits = model(**inputs).logits
+        logits = logits.float()
+        loss_sum += torch.nn.functional.cross_entropy(
+            logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=IGNORE, reduction="sum"
+        )
+        label_count += (labels != IGNORE).sum()
+        best = logits.argmax(-1).cpu().numpy()
+        for row, i in enumerate(batch):
+            first = encoded.first[i]
+            positions = np.nonzero(first >= 0)[0]
+            word_preds[encoded.sentence[i]][first[positions]] = best[row, positions]
+    count = int(label_count.item())
+    loss = float(loss_sum.item()) / count if count else float("nan")
+    return Prediction(
+        tags=[[LABELS[t] for t in p] for p in word_preds],
+        loss=loss,
+        seconds=time.perf_counter() - start,
+        tokens=encoded.n_tokens,
+    )
+
+
+def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """Strict IOB2 entity scores (seqeval): micro, macro, weighted, and per entity type.
+
+    Each has precision, recall, f1 and support (gold entities). A type absent from
+    both gold and predictions scores 0 with support 0.
+    """
+    report = classification_report(
+        [list(g) for g in gold],
+        [list(p) for p in pred],
+        mode="strict",
+        scheme=IOB2,
+        output_dict=True,
+        zero_division=0,
+    )
+
+    def pick(entry: dict | None) -> dict:
+        entry = entry or {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0}
+        return {
+            "precision": float(entry["precision"]),
+            "recall": float(entry["recall"]),
+            "f1": float(entry["f1-score"]),
+            "support": int(entry["support"]),
+        }
+
+    return {
+        "micro": pick(report.get("micro avg")),
+        "macro": pick(report.get("macro avg")),
+        "weighted": pick(report.get("weighted avg")),
+        "per_type": {t: pick(report.get(t)) for t in ENTITY_TYPES},
+    }
+
+
+def write_tsv(path: str | Path, tokens, gold, pred) -> None:
+    """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences (atomically)."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        for s, (words, g, p) in enumerate(zip(tokens, gold, pred)):
+            if s:
+                f.write("\n")
+            for row in zip(words, g, p):
+                f.write("\t".join(row) + "\n")
+
+
+def read_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Read a predictions TSV back: tokens, gold tags, predicted tags per sentence."""
+    tokens: list[list[str]] = [[]]
+    gold: list[list[str]] = [[]]
+    pred: list[list[str]] = [[]]
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for lineno, line in enumerate(f, start=1):
+            line = line.rstrip("\n")
+            if not line:
+                tokens.append([])
+                gold.append([])
+                pred.append([])
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise DataFormatError(path, lineno, f"expected token, gold, pred; found {len(parts)} columns")
+            for column, value in zip((tokens, gold, pred), parts):
+                column[-1].append(value)
+    keep = [i for i, t in enumerate(tokens) if t]
+    return [tokens[i] for i in keep], [gold[i] for i in keep], [pred[i] for i in keep]
+
+
+def evaluate_split(
+    model_dir: str | Path,
+    test_path: str | Path,
+    *,
+    json_path: str | Path,
+    tsv_path: str | Path,
+    info: dict,
+    max_length: int = 256,
+    batch_size: int = 256,
+    device: str = "auto",
+    precision: str = "auto",
+) -> dict:
+    """Evaluate a trained run on one test split; write the scores JSON and the predictions TSV.
+
+    ``info`` (model, train_langs, variant, test_lang, split) goes into the JSON first.
+    """
+    import json
+
+    from xner.features import encode
+    from xner.io import read_sentences
+    from xner.models import load_model, load_tokenizer
+    from xner.train import pick_device
+
+    dev = pick_device(device)
+    tokenizer = load_tokenizer(str(model_dir))
+    model = load_model(str(model_dir)).to(dev)
+    table = read_sentences(test_path)
+    tokens, gold = table.column("tokens").to_pylist(), table.column("tags").to_pylist()
+    encoded = encode(tokenizer, tokens, gold, max_length=max_length)
+    prediction = predict(
+        model, encoded, batch_size=batch_size, pad_id=tokenizer.pad_token_id, device=dev, precision=precision
+    )
+    result = {
+        **info,
+        "sentences": len(tokens),
+        "words": int(sum(map(len, tokens))),
+        "loss": prediction.loss,
+        **score(gold, prediction.tags),
+        "truncated_words": encoded.words_without_subtokens,
+        "windowed_sentences": encoded.windowed_sentences,
+        "cut_subtokens": encoded.cut_subtokens,
+        "max_length": max_length,
+        "scheme": "IOB2",
+        "mode": "strict",
+        "seconds": prediction.seconds,
+        "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
+        "device": dev.type,
+    }
+    write_tsv(tsv_path, tokens, gold, prediction.tags)
+    with atomic_path(json_path) as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    logger.info(
+        "%s: micro F1 %.4f, macro F1 %.4f over %d words (%d sentences) in %.1f s",
+        info.get("test_lang"),
+        result["micro"]["f1"],
+        result["macro"]["f1"],
+        result["words"],
+        result["sentences"],
+        prediction.seconds,
+    )
+    return result

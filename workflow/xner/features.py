@@ -1,0 +1,190 @@
+"""From sentences of words to model inputs: sub-word ids, aligned labels, and windows.
+
+Each word's label goes on its *first* sub-token; its other sub-tokens and the
+special tokens get -100, which the loss ignores. Predictions are read back at
+word level from the first sub-token (:func:`xner.evaluate.predict`).
+
+A sentence longer than ``max_length`` sub-tokens is not cut: its words are split
+greedily into consecutive *windows* that fit, each encoded on its own, so every
+word is trained on and predicted. Only two things can leave a word without a
+prediction of its own, and both are counted, never hidden: a word the tokenizer
+maps to no sub-token at all (some control or zero-width characters), and the
+sub-tokens past ``max_length`` of one single word longer than a window (its
+first sub-token, which carries the prediction, is always kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from xner.labels import LABEL_TO_ID
+
+logger = logging.getLogger(__name__)
+
+IGNORE = -100
+
+
+@dataclass
+class Encoded:
+    """Model inputs for some sentences: one item per window (most sentences are one window).
+
+    ``input_ids[i]`` and ``labels[i]`` are the sub-token ids and labels of window i;
+    ``first[i]`` holds, for each sub-token position, the index of the word (within its
+    sentence) whose first sub-token it is, or -1. ``sentence[i]`` is the window's
+    sentence. ``n_words[s]`` is the number of words of sentence s.
+    """
+
+    input_ids: list[np.ndarray]
+    labels: list[np.ndarray]
+    first: list[np.ndarray]
+    sentence: np.ndarray
+    n_words: np.ndarray
+    windowed_sentences: int = 0
+    words_without_subtokens: int = 0
+    cut_subtokens: int = 0
+    lengths: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lengths = np.array([len(ids) for ids in self.input_ids], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def n_tokens(self) -> int:
+        """Sub-tokens over all windows, special tokens included."""
+        return int(self.lengths.sum())
+
+
+def special_tokens_layout(tokenizer) -> tuple[list[int], list[int]]:
+    """The special-token ids the tokenizer puts before and after one sequence.
+
+    Found by encoding one word with and without special tokens (the word's ids sit
+    between the two parts), which works for any fast tokenizer's template.
+    """
+    words = ["a"]
+    bare = tokenizer(words, is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    full = tokenizer(words, is_split_into_words=True, add_special_tokens=True)["input_ids"]
+    for at in range(len(full) - len(bare) + 1):
+        if full[at : at + len(bare)] == bare:
+            return list(full[:at]), list(full[at + len(bare) :])
+    raise ValueError(f"cannot find the special-token layout of {type(tokenizer).__name__}")
+
+
+def encode(
+    tokenizer,
+    tokens: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]] | None = None,
+    *,
+    max_length: int = 256,
+) -> Encoded:
+    """Encode sentences (lists of words, with their tags if known) into windows of at most ``max_length``."""
+    prefix, suffix = special_tokens_layout(tokenizer)
+    budget = max_length - len(prefix) - len(suffix)
+    if budget < 1:
+        raise ValueError(f"max_length {max_length} leaves no room besides the special tokens")
+    pieces = tokenizer([list(words) for words in tokens], is_split_into_words=True, add_special_tokens=False)
+    out_ids, out_labels, out_first, out_sentence = [], [], [], []
+    windowed = empty_words = cut = 0
+    for s, words in enumerate(tokens):
+        word_ids = pieces.word_ids(s)
+        ids = pieces["input_ids"][s]
+        # sub-token ids of each word, in order
+        per_word: list[list[int]] = [[] for _ in words]
+        for token_id, w in zip(ids, word_ids):
+            if w is not None:
+                per_word[w].append(token_id)
+        empty_words += sum(1 for p in per_word if not p)
+        label_ids = [LABEL_TO_ID[t] for t in tags[s]] if tags is not None else [IGNORE] * len(words)
+        windows: list[list[int]] = [[]]
+        used = 0
+        for w, word_pieces in enumerate(per_word):
+            n = len(word_pieces)
+            if used + n > budget and windows[-1]:
+                windows.append([])
+                used = 0
+            windows[-1].append(w)
+            used += min(n, budget)
+            if n > budget:
+                cut += n - budget
+        if len(windows) > 1:
+            windowed += 1
+        for window in windows:
+            seq_ids, seq_labels, seq_first = list(prefix), [IGNORE] * len(prefix), [-1] * len(prefix)
+            for w in window:
+                word_pieces = per_word[w][:budget]
+                if not word_pieces:
+                    continue
+                seq_ids += word_pieces
+                seq_labels += [label_ids[w]] + [IGNORE] * (len(word_pieces) - 1)
+                seq_first += [w] + [-1] * (len(word_pieces) - 1)
+            seq_ids += suffix
+            seq_labels += [IGNORE] * len(suffix)
+            seq_first += [-1] * len(suffix)
+            out_ids.append(np.array(seq_ids, dtype=np.int64))
+            out_labels.append(np.array(seq_labels, dtype=np.int64))
+            out_first.append(np.array(seq_first, dtype=np.int64))
+            out_sentence.append(s)
+    if windowed or empty_words or cut:
+        logger.info(
+            "%d sentence(s) split into windows of at most %d sub-tokens; %d word(s) without sub-tokens "
+            "(predicted O); %d sub-token(s) cut from over-long words",
+            windowed,
+            max_length,
+            empty_words,
+            cut,
+        )
+    return Encoded(
+        out_ids,
+        out_labels,
+        out_first,
+        np.array(out_sentence, dtype=np.int64),
+        np.array([len(words) for words in tokens], dtype=np.int64),
+        windowed,
+        empty_words,
+        cut,
+    )
+
+
+def length_bucketed_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, bucket_batches: int = 50
+) -> list[np.ndarray]:
+    """Training batches of ``batch_size`` items of similar length, in random order.
+
+    The items are shuffled, cut into buckets of ``bucket_batches`` batches, sorted by
+    length inside each bucket and cut into batches; then the batch order is shuffled.
+    So batches are full (but the last), padding is small, and every epoch differs.
+    """
+    order = rng.permutation(len(lengths))
+    batches = []
+    bucket = batch_size * bucket_batches
+    for start in range(0, len(order), bucket):
+        chunk = order[start : start + bucket]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Evaluation batches: items sorted by length (longest first, so memory errors come at once)."""
+    order = np.argsort(-lengths, kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def collate(encoded: Encoded, batch: np.ndarray, pad_id: int, multiple_of: int = 1) -> dict[str, np.ndarray]:
+    """Pad a batch of windows to its own longest length (rounded up to ``multiple_of``)."""
+    width = int(encoded.lengths[batch].max())
+    width = -(-width // multiple_of) * multiple_of
+    input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+    labels = np.full((len(batch), width), IGNORE, dtype=np.int64)
+    attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, i in enumerate(batch):
+        n = encoded.lengths[i]
+        input_ids[row, :n] = encoded.input_ids[i]
+        labels[row, :n] = encoded.labels[i]
+        attention_mask[row, :n] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}

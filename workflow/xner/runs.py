@@ -1,0 +1,167 @@
+"""From experiments to runs: which models to train on which languages with which hyperparameters.
+
+A *run* is one training job, identified by ``(model, langs, variant)`` and
+written to ``results/runs/{model}/{langs}/{variant}/``: ``langs`` is the
+training languages joined by ``+`` in config order, and ``variant`` is ``base``
+or a short readable slug of the hyperparameters that differ from the run's
+defaults (``training`` overridden by the model's own settings), e.g. ``lr1e-4``,
+``frozen``, ``frozen-seed2``. The slug depends only on those differences, so the
+same run gets the same directory from one config to the next and cached results
+are reused; a run wanted by several experiments is trained once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xner.config import parse_mixture
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The hyperparameters of a run (config section ``training``, per-model overrides, grids)."""
+
+    lr: float = 1e-5
+    batch_size: int = 128
+    epochs: int = 20
+    patience: int = 3
+    lr_patience: int = 3
+    lr_factor: float = 0.1
+    weight_decay: float = 0.01
+    freeze_encoder: bool = False
+    grad_clip: float = 0.0
+    max_length: int = 256
+    seed: int = 42
+    eval_batch_size: int = 256
+    precision: str = "auto"
+
+
+# Hyperparameters in slug order, each with its short name in the slug.
+SLUG_NAMES: dict[str, str] = {
+    "freeze_encoder": "frozen",
+    "lr": "lr",
+    "batch_size": "bs",
+    "epochs": "ep",
+    "patience": "pat",
+    "lr_patience": "lrpat",
+    "lr_factor": "lrf",
+    "weight_decay": "wd",
+    "grad_clip": "clip",
+    "max_length": "len",
+    "precision": "",
+    "eval_batch_size": "ebs",
+    "seed": "seed",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training job and the languages it is tested on."""
+
+    model: str
+    model_path: str
+    train_langs: tuple[str, ...]
+    variant: str
+    hparams: Mapping[str, Any] = field(compare=False, hash=False)
+    test_langs: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    experiments: tuple[str, ...] = field(default=(), compare=False, hash=False)
+
+    @property
+    def langs(self) -> str:
+        return "+".join(self.train_langs)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.model, self.langs, self.variant)
+
+
+def format_value(value: Any) -> str:
+    """A hyperparameter value as it appears in a slug: 1e-4, 0.1, 64, true."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+            mantissa, exponent = f"{value:e}".split("e")
+            mantissa = mantissa.rstrip("0").rstrip(".")
+            return f"{mantissa}e{int(exponent)}"
+        return f"{value:g}"
+    return str(value)
+
+
+def variant_slug(hparams: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    """``base``, or the hyperparameters that differ from ``defaults`` as a short, stable slug."""
+    parts = []
+    for key, short in SLUG_NAMES.items():
+        if key not in hparams or hparams[key] == defaults.get(key):
+            continue
+        value = hparams[key]
+        if key == "freeze_encoder":
+            parts.append("frozen" if value else "unfrozen")
+        else:
+            parts.append(f"{short}{format_value(value)}")
+    unknown = sorted(set(hparams) - set(SLUG_NAMES))
+    if unknown:
+        raise ValueError(f"no slug name for hyperparameter(s) {unknown}")
+    return "-".join(parts) or "base"
+
+
+def cli_options(hparams: Mapping[str, Any]) -> str:
+    """Hyperparameters as options of ``xner train`` (``--lr 1e-05 --freeze-encoder ...``)."""
+    options = []
+    for key, value in hparams.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            options += [flag] if value else []
+        else:
+            options += [flag, str(value)]
+    return " ".join(options)
+
+
+def model_settings(config: Mapping, name: str) -> tuple[str, dict[str, Any]]:
+    """A model's path and its defaults: ``training`` overridden by the model's own settings."""
+    entry = config["models"][name]
+    if isinstance(entry, str):
+        return entry, dict(config["training"])
+    overrides = {k: v for k, v in entry.items() if k != "path"}
+    return entry["path"], {**config["training"], **overrides}
+
+
+def _grid_points(grid: Mapping[str, list]) -> list[dict[str, Any]]:
+    points: list[dict[str, Any]] = [{}]
+    for key, values in grid.items():
+        points = [{**point, key: value} for point in points for value in values]
+    return points
+
+
+def expand_runs(config: Mapping) -> list[Run]:
+    """Every run of every experiment, each once, in order of first appearance.
+
+    A run's test languages are the union (in order of appearance) of those of the
+    experiments that use it.
+    """
+    runs: dict[tuple[str, str, str], Run] = {}
+    for exp_name, experiment in config["experiments"].items():
+        for block in experiment.get("runs", [experiment]):
+            seeds = block.get("seeds", [None])
+            for model in block["models"]:
+                path, defaults = model_settings(config, model)
+                for mixture in block["train"]:
+                    train_langs = parse_mixture(mixture)
+                    for point in _grid_points(block.get("grid", {})):
+                        for seed in seeds:
+                            hparams = {**defaults, **point, **({} if seed is None else {"seed": seed})}
+                            variant = variant_slug(hparams, defaults)
+                            run = Run(model, path, train_langs, variant, hparams)
+                            old = runs.get(run.key, run)
+                            runs[run.key] = Run(
+                                model,
+                                path,
+                                train_langs,
+                                variant,
+                                hparams,
+                                tuple(dict.fromkeys(old.test_langs + tuple(experiment["test"]))),
+                                tuple(dict.fromkeys(old.experiments + (exp_name,))),
+                            )
+    return list(runs.values())
