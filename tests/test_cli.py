@@ -8,7 +8,18 @@ import pytest
 
 from conftest import run_xner
 
-SUBCOMMANDS = ["download", "fetch", "parse", "split", "stats", "demo-data", "check-config"]
+SUBCOMMANDS = [
+    "download",
+    "fetch",
+    "parse",
+    "split",
+    "stats",
+    "demo-data",
+    "tiny-model",
+    "train",
+    "evaluate",
+    "check-config",
+]
 
 
 def test_top_level_help_lists_every_subcommand():

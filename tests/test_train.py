@@ -193,3 +193,18 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp
     assert rows[0] == rows[1]
     a, b = (load_model(d / "model").state_dict() for d in (whole, killed))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_tracked_test_languages_are_recorded_but_never_select_the_model(corpus, tmp_path, monkeypatch):
+    # Per epoch, predict() is called for val, then for each tracked language.
+    monkeypatch.setattr(xner.train, "predict", scripted_predict([0.5, 9.0, 0.9, 0.01, 0.95, 0.001]))
+    data = load_run_data(
+        [corpus / "en" / "train.parquet"],
+        [corpus / "en" / "val.parquet"],
+        {"de": corpus / "de" / "test.parquet"},
+    )
+    summary = train(str(corpus / "tiny"), data, tmp_path, replace(FAST, epochs=3, patience=5))
+    history = read_history(tmp_path / "history.csv")
+    assert [float(r["test_de_loss"]) for r in history] == [9.0, 0.01, 0.001]
+    assert "test_de_f1" in history[0]
+    assert summary["best_epoch"] == 1  # by val loss alone

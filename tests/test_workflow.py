@@ -9,6 +9,7 @@ import csv
 import functools
 import hashlib
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -62,6 +63,29 @@ def read_stats(workdir: Path) -> dict[tuple[str, str], dict[str, int]]:
     }
 
 
+def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
+    """An evaluation JSON has the documented fields, counts every gold word, and equals seqeval on its TSV."""
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+
+    from xner.evaluate import read_tsv
+
+    result = json.loads((eval_dir / f"{lang}.json").read_text())
+    for key in ("model", "train_langs", "variant", "test_lang", "split", "sentences", "words", "loss"):
+        assert key in result
+    assert (result["scheme"], result["mode"], result["test_lang"]) == ("IOB2", "strict", lang)
+    assert set(result["per_type"]) == {"LOC", "ORG", "PER"}
+    tokens, gold, pred = read_tsv(eval_dir / f"{lang}.tsv")
+    assert result["sentences"] == len(tokens) == counts["sentences"]
+    assert result["words"] == sum(map(len, tokens)) == counts["tokens"]
+    assert all(len(g) == len(p) == len(t) for t, g, p in zip(tokens, gold, pred))
+    strict = {"mode": "strict", "scheme": IOB2}
+    assert result["micro"]["f1"] == pytest.approx(f1_score(gold, pred, **strict))
+    assert result["micro"]["precision"] == pytest.approx(precision_score(gold, pred, **strict))
+    assert result["micro"]["recall"] == pytest.approx(recall_score(gold, pred, **strict))
+    return result
+
+
 def job_counts(output: str) -> dict[str, int]:
     table = output.split("Job stats:")[1]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
@@ -73,6 +97,8 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     counts = job_counts(result.stdout)
     assert counts["download"] == counts["parse"] == counts["split"] == 6
     assert counts["data_stats"] == 1
+    assert counts["train"] == 22  # every run of the study once
+    assert counts["evaluate"] == 70
     assert not (tmp_path / "results").exists()
 
 
@@ -105,6 +131,16 @@ def test_demo_end_to_end(tmp_path):
     manifest = yaml.safe_load((tmp_path / "results" / "raw" / "en" / "manifest.json").read_text())
     assert manifest["source"] == "panx_dataset" and manifest["format"] == "panx_archive"
     assert (tmp_path / "results" / "tables" / "data_stats.md").read_text().startswith("| langs | split |")
+    # Every run is evaluated on every test language, and the scores agree with the predictions TSV.
+    for mixture in ("en", "en+de"):
+        run = tmp_path / "results" / "runs" / "tiny" / mixture / "base"
+        assert {p.name for p in run.iterdir()} >= {"model", "history.csv", "summary.json", "train.log"}
+        for lang in langs:
+            check_evaluation(
+                tmp_path / "results" / "eval" / "tiny" / mixture / "base", lang, stats[lang, "test"]
+            )
+    en = json.loads((tmp_path / "results" / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
+    assert en["micro"]["f1"] > 0.5
     # A second run has nothing to do.
     again = snakemake(tmp_path, "-n", configfile=ROOT / "demo" / "config.yaml")
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -159,7 +195,7 @@ def test_real_data_pipeline_counts_equal_an_independent_count(tmp_path, panx_dir
         "models": {"m": "some/model"},
         "experiments": {"e": {"models": ["m"], "train": ["+".join(m) for m in mixtures], "test": langs}},
     }
-    result = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", config))
+    result = snakemake(tmp_path, "data", configfile=write_config(tmp_path / "c.yaml", config))
     assert result.returncode == 0, result.stderr[-3000:]
     stats = read_stats(tmp_path)
 
@@ -208,3 +244,30 @@ def test_archive_url_is_fetched_once_for_all_languages(tmp_path):
     assert result.stderr.count("rule fetch_panx_archive") == 1
     stats = read_stats(tmp_path / "run")
     assert stats["sw", "train"]["sentences"] + stats["sw", "val"]["sentences"] == 60
+
+
+@pytest.mark.realdata
+def test_real_data_tiny_model_evaluations_match_the_source_files(tmp_path, panx_dir):
+    """A tiny model trained for two epochs on real en; evaluated on en, de, sw: every word of the PAN-X
+    dev files is in the TSV, in order, and the scores equal seqeval recomputed from it."""
+    config = {
+        "data": {"source": "local", "path": str(panx_dir / "xtreme"), "languages": ["en", "de", "sw"]},
+        "training": {"lr": 2.0e-3, "batch_size": 64, "epochs": 2, "max_length": 128},
+        "models": {"tiny": "results/models/tiny-bert"},
+        "experiments": {"real": {"models": ["tiny"], "train": ["en"], "test": ["en", "de", "sw"]}},
+    }
+    result = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    eval_dir = tmp_path / "results" / "eval" / "tiny" / "en" / "base"
+    for lang in ("en", "de", "sw"):
+        source = panx_dir / "xtreme" / f"dev-{lang}.tsv"
+        scores = check_evaluation(eval_dir, lang, independent_count([source]))
+        assert scores["split"] == "dev"
+        expected = [line.split("\t") for line in source.read_text(encoding="utf-8").split("\n") if line]
+        got = [
+            line.split("\t")[:2]
+            for line in (eval_dir / f"{lang}.tsv").read_text(encoding="utf-8").split("\n")
+            if line
+        ]
+        assert got == expected  # word for word, gold tags included, in source order
+    assert json.loads((eval_dir / "en.json").read_text())["micro"]["f1"] > 0.3
