@@ -144,3 +144,14 @@ def test_cli_options():
         "--lr 0.0001 --freeze-encoder --batch-size 8 --grad-clip 0.0"
     )
     assert "--freeze-encoder" not in cli_options({"freeze_encoder": False})
+
+
+def test_every_hyperparameter_has_a_schema_entry_help_text_and_slug_name():
+    from dataclasses import fields
+
+    from xner.config import load_schema
+    from xner.runs import HPARAM_HELP, SLUG_NAMES
+
+    names = {f.name for f in fields(TrainSettings)}
+    assert names == set(HPARAM_HELP) == set(SLUG_NAMES)
+    assert names == set(load_schema()["properties"]["training"]["properties"])

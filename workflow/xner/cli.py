@@ -229,53 +229,24 @@ def _run_tiny_model(args: argparse.Namespace) -> None:
 
 
 def _add_hparam_options(p: argparse.ArgumentParser) -> None:
-    from xner.runs import TrainSettings
+    from dataclasses import fields
+
+    from xner.runs import HPARAM_HELP, TrainSettings
 
     defaults = TrainSettings()
     group = p.add_argument_group("hyperparameters (config section training)")
-    group.add_argument(
-        "--lr", type=float, default=defaults.lr, help="AdamW learning rate (default: %(default)s)"
-    )
-    group.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
-    group.add_argument(
-        "--epochs", type=int, default=defaults.epochs, help="most epochs (default: %(default)s)"
-    )
-    group.add_argument(
-        "--patience",
-        type=int,
-        default=defaults.patience,
-        help="early stopping patience (default: %(default)s)",
-    )
-    group.add_argument(
-        "--lr-patience",
-        type=int,
-        default=defaults.lr_patience,
-        help="ReduceLROnPlateau patience (default: %(default)s)",
-    )
-    group.add_argument(
-        "--lr-factor",
-        type=float,
-        default=defaults.lr_factor,
-        help="ReduceLROnPlateau factor (default: %(default)s)",
-    )
-    group.add_argument(
-        "--weight-decay", type=float, default=defaults.weight_decay, help="default: %(default)s"
-    )
-    group.add_argument("--freeze-encoder", action="store_true", help="train only the classification head")
-    group.add_argument(
-        "--grad-clip", type=float, default=defaults.grad_clip, help="0 = off (default: %(default)s)"
-    )
-    group.add_argument(
-        "--max-length",
-        type=int,
-        default=defaults.max_length,
-        help="sub-words per window (default: %(default)s)",
-    )
-    group.add_argument("--seed", type=int, default=defaults.seed, help="default: %(default)s")
-    group.add_argument(
-        "--eval-batch-size", type=int, default=defaults.eval_batch_size, help="default: %(default)s"
-    )
-    group.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=defaults.precision)
+    for f in fields(TrainSettings):
+        flag, default, text = "--" + f.name.replace("_", "-"), getattr(defaults, f.name), HPARAM_HELP[f.name]
+        if isinstance(default, bool):
+            group.add_argument(flag, action="store_true", help=text)
+        elif f.name == "precision":
+            group.add_argument(
+                flag, choices=["auto", "bf16", "fp32"], default=default, help=f"{text} (default: %(default)s)"
+            )
+        else:
+            group.add_argument(
+                flag, type=type(default), default=default, help=f"{text} (default: %(default)s)"
+            )
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:

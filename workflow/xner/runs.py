@@ -38,6 +38,22 @@ class TrainSettings:
     precision: str = "auto"
 
 
+HPARAM_HELP: dict[str, str] = {
+    "lr": "AdamW learning rate",
+    "batch_size": "sentences per training batch",
+    "epochs": "most epochs to train",
+    "patience": "early stopping after this many epochs without a lower val loss",
+    "lr_patience": "ReduceLROnPlateau patience, in epochs",
+    "lr_factor": "ReduceLROnPlateau factor",
+    "weight_decay": "AdamW weight decay",
+    "freeze_encoder": "train only the classification head",
+    "grad_clip": "clip the gradient norm to this value (0: off)",
+    "max_length": "most sub-words per window; longer sentences are split into windows",
+    "seed": "random seed of initialisation, dropout and batch order",
+    "eval_batch_size": "sentences per evaluation batch",
+    "precision": "auto (bf16 autocast on CUDA, fp32 on CPU), bf16 or fp32",
+}
+
 # Hyperparameters in slug order, each with its short name in the slug.
 SLUG_NAMES: dict[str, str] = {
     "freeze_encoder": "frozen",
