@@ -24,7 +24,7 @@ from seqeval.scheme import IOB2
 
 from xner.errors import DataFormatError
 from xner.features import IGNORE, Encoded, collate, sorted_batches
-from xner.io import atomic_path
+from xner.io import atomic_outputs
 from xner.labels import ENTITY_TYPES, LABELS
 
 logger = logging.getLogger(__name__)
@@ -137,8 +137,8 @@ def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
 
 
 def write_tsv(path: str | Path, tokens, gold, pred) -> None:
-    """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences (atomically)."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
         for s, (words, g, p) in enumerate(zip(tokens, gold, pred)):
             if s:
                 f.write("\n")
@@ -216,9 +216,9 @@ def evaluate_split(
         "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
         "device": dev.type,
     }
-    write_tsv(tsv_path, tokens, gold, prediction.tags)
-    with atomic_path(json_path) as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
+        write_tsv(tsv_tmp, tokens, gold, prediction.tags)
+        json_tmp.write_text(json.dumps(result, indent=2) + "\n")
     logger.info(
         "%s: micro F1 %.4f, macro F1 %.4f over %d words (%d sentences) in %.1f s",
         info.get("test_lang"),

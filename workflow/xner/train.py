@@ -322,7 +322,11 @@ def train_one_epoch(
             logits = model(**inputs).logits
         logits = logits.float().view(-1, logits.shape[-1])
         n_labels = (labels != IGNORE).sum()
-        loss = torch.nn.functional.cross_entropy(logits, labels.view(-1), ignore_index=IGNORE)
+        # mean over labelled sub-tokens; a batch without any (possible only in odd data) adds nothing
+        loss_total = torch.nn.functional.cross_entropy(
+            logits, labels.view(-1), ignore_index=IGNORE, reduction="sum"
+        )
+        loss = loss_total / n_labels.clamp(min=1)
         loss.backward()
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
