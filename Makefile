@@ -22,8 +22,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed ## create .venv with xner and its dependencies
 
-demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU)
-	snakemake --configfile demo/config.yaml --replace-workflow-config --profile profiles/local
+DEMO := --configfile demo/config.yaml --replace-workflow-config
+
+demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU), then write report.html
+	snakemake $(DEMO) --profile profiles/local
+	snakemake $(DEMO) --report report.html
 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
 	pytest $(PYTEST_ARGS)

@@ -41,16 +41,14 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
-rule all:
-    default_target: True
-    input:
-        rules.data_stats.output,
-        EVALUATIONS,
+report: "workflow/report/workflow.rst"
 
 
-# Partial targets: `snakemake data`, `snakemake evaluations`.
+# Partial targets: `snakemake data`, `snakemake evaluations`, `snakemake tables` (tables and figures,
+# from evaluation JSON and histories only: no retraining, checkpoints not needed).
 rule data:
     input:
         rules.data_stats.output,
@@ -59,3 +57,20 @@ rule data:
 rule evaluations:
     input:
         EVALUATIONS,
+
+
+rule tables:
+    input:
+        rules.data_stats.output,
+        rules.scores.output,
+        EXPERIMENT_TABLES,
+        EXPERIMENT_FIGURES,
+        CURVES,
+
+
+rule all:
+    default_target: True
+    input:
+        rules.data.input,
+        rules.evaluations.input,
+        rules.tables.input,

@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -25,8 +26,10 @@ from conftest import ROOT, independent_count
 pytestmark = pytest.mark.slow
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None) -> subprocess.CompletedProcess:
-    """Run snakemake on the checkout's Snakefile in ``workdir``, offline, with the test's Python first on PATH."""
+def snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, snakefile: Path = ROOT / "Snakefile"
+) -> subprocess.CompletedProcess:
+    """Run snakemake on a Snakefile (the checkout's) in ``workdir``, offline, with the test's Python first on PATH."""
     env = {
         **os.environ,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
@@ -99,6 +102,8 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     assert counts["data_stats"] == 1
     assert counts["train"] == 22  # every run of the study once
     assert counts["evaluate"] == 70
+    assert counts["experiment_table"] == counts["experiment_figures"] == 5
+    assert counts["training_curves"] == 22 and counts["scores"] == 1
     assert not (tmp_path / "results").exists()
 
 
@@ -110,13 +115,29 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def copy_workflow(dest: Path) -> Path:
+    """A copy of the workflow (Snakefile, workflow/, configs), so a test may change its code."""
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("workflow", "demo", "profiles", "envs"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest / "Snakefile"
+
+
 def test_demo_end_to_end(tmp_path):
+    snakefile = copy_workflow(tmp_path)
+    demo_config = tmp_path / "demo" / "config.yaml"
     result = snakemake(
-        tmp_path, "--profile", str(ROOT / "profiles" / "local"), configfile=ROOT / "demo" / "config.yaml"
+        tmp_path,
+        "--profile",
+        str(tmp_path / "profiles" / "local"),
+        configfile=demo_config,
+        snakefile=snakefile,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    results = tmp_path / "results"
     stats = read_stats(tmp_path)
-    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    demo = yaml.safe_load(demo_config.read_text())
     langs = demo["data"]["languages"]
     assert list(stats) == [(lang, split) for lang in langs for split in ("train", "val", "test")] + [
         ("en", "train+val"),
@@ -127,22 +148,52 @@ def test_demo_end_to_end(tmp_path):
         assert stats[lang, "test"]["sentences"] == 500  # PAN-X dev of the synthetic data
     en, de = stats["en", "train+val"], stats["de", "train"]
     assert stats["en+de", "train+val"]["tokens"] == en["tokens"] + de["tokens"] + stats["de", "val"]["tokens"]
-    # The raw directory records what was read and its checksum.
-    manifest = yaml.safe_load((tmp_path / "results" / "raw" / "en" / "manifest.json").read_text())
+    manifest = json.loads((results / "raw" / "en" / "manifest.json").read_text())
     assert manifest["source"] == "panx_dataset" and manifest["format"] == "panx_archive"
-    assert (tmp_path / "results" / "tables" / "data_stats.md").read_text().startswith("| langs | split |")
+    assert (results / "tables" / "data_stats.md").read_text().startswith("| langs | split |")
+
     # Every run is evaluated on every test language, and the scores agree with the predictions TSV.
     for mixture in ("en", "en+de"):
-        run = tmp_path / "results" / "runs" / "tiny" / mixture / "base"
+        run = results / "runs" / "tiny" / mixture / "base"
         assert {p.name for p in run.iterdir()} >= {"model", "history.csv", "summary.json", "train.log"}
+        history = run / "history.csv"
+        assert "test_sw_f1" in history.read_text().splitlines()[0]  # track_test_langs in the demo
         for lang in langs:
-            check_evaluation(
-                tmp_path / "results" / "eval" / "tiny" / mixture / "base", lang, stats[lang, "test"]
-            )
-    en = json.loads((tmp_path / "results" / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
-    assert en["micro"]["f1"] > 0.5
-    # A second run has nothing to do.
-    again = snakemake(tmp_path, "-n", configfile=ROOT / "demo" / "config.yaml")
+            check_evaluation(results / "eval" / "tiny" / mixture / "base", lang, stats[lang, "test"])
+    en_scores = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
+    assert en_scores["micro"]["f1"] > 0.5
+
+    # Tables and figures
+    with open(results / "tables" / "scores.csv", newline="") as f:
+        scores = list(csv.DictReader(f))
+    assert len(scores) == 2 * 3 * 5  # runs x test languages x (LOC, ORG, PER, micro, macro)
+    table = (results / "tables" / "experiments" / "demo.md").read_text()
+    assert "en_LOC" in table and "sw_macro" in table
+    for png in ("figures/demo/transfer.png", "figures/demo/f1_by_type.png", "figures/runs/tiny/en/base.png"):
+        assert (results / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+
+    # The report
+    report = snakemake(
+        tmp_path, "--report", str(tmp_path / "report.html"), configfile=demo_config, snakefile=snakefile
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+
+    # Cached results: without checkpoints, a change to the plotting code reruns only reporting jobs.
+    for model in results.glob("runs/*/*/*/model"):
+        shutil.rmtree(model)
+    plots = tmp_path / "workflow" / "xner" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# a change to the plotting code\n")
+    plan = snakemake(tmp_path, "tables", "-n", configfile=demo_config, snakefile=snakefile)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = job_counts(plan.stdout)
+    assert set(jobs) - {"total"} == {"experiment_figures", "training_curves", "tables"}, jobs
+    rerun = snakemake(tmp_path, "tables", configfile=demo_config, snakefile=snakefile)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert not list(results.glob("runs/*/*/*/model"))  # nothing was retrained
+
+    # Then nothing is left to do.
+    again = snakemake(tmp_path, "-n", configfile=demo_config, snakefile=snakefile)
     assert "Nothing to be done" in again.stdout + again.stderr
 
 

@@ -126,3 +126,50 @@ def eval_options(wildcards):
         f"--max-length {hparams['max_length']} --batch-size {hparams['eval_batch_size']}"
         f" --precision {hparams['precision']}"
     )
+
+
+# --- reporting: tables and figures from evaluation JSON and training histories only -------------
+SUMMARIES = [
+    f"results/runs/{run.model}/{run.langs}/{run.variant}/summary.json"
+    for run in RUNS.values()
+]
+CURVES = [
+    f"results/figures/runs/{run.model}/{run.langs}/{run.variant}.png"
+    for run in RUNS.values()
+]
+EXPERIMENT_TABLES = [
+    f"results/tables/experiments/{name}.csv" for name in config["experiments"]
+]
+EXPERIMENT_FIGURES = [
+    f"results/figures/{name}/{figure}.png"
+    for name in config["experiments"]
+    for figure in ("transfer", "f1_by_type")
+]
+TEST_LANGS = list(
+    dict.fromkeys(lang for run in RUNS.values() for lang in run.test_langs)
+)
+# Reporting jobs rerun when the code that draws them changes (and only they do).
+TABLES_CODE = f"{XNER_SRC}/xner/tables.py"
+PLOTS_CODE = f"{XNER_SRC}/xner/plots.py"
+
+
+wildcard_constraints:
+    experiment=r"[^/]+",
+
+
+def experiment_runs(wildcards):
+    """The experiment's runs as model/langs/variant, in run order."""
+    return [
+        f"{run.model}/{run.langs}/{run.variant}"
+        for run in RUNS.values()
+        if wildcards.experiment in run.experiments
+    ]
+
+
+def experiment_test_langs(wildcards):
+    return config["experiments"][wildcards.experiment]["test"]
+
+
+def model_output(path):
+    """A run's model directory: temporary unless keep_checkpoints."""
+    return directory(path) if config["keep_checkpoints"] else temp(directory(path))

@@ -5,7 +5,7 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        model=directory(f"{RUN_DIR}/model"),
+        model=model_output(f"{RUN_DIR}/model"),
         history=f"{RUN_DIR}/history.csv",
         summary=f"{RUN_DIR}/summary.json",
     log:

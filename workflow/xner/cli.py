@@ -352,6 +352,151 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     )
 
 
+def _add_scores(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scores",
+        help="collect evaluation JSON and run summaries into the long scores table",
+        description="Write scores (one row per run x test language x entity type: LOC, ORG, PER, micro, "
+        "macro, with precision, recall, F1, support), runs (one row per run, from summary.json) and the "
+        "transfer matrix (run x test language, macro F1), each as CSV and Markdown.",
+    )
+    p.add_argument("--evaluations", required=True, nargs="+", type=Path, help="evaluation JSON files")
+    p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of every run")
+    p.add_argument("--test-langs", nargs="+", default=None, help="column order of the transfer matrix")
+    p.add_argument("--scores", required=True, type=Path, help="output: scores.csv (and .md beside it)")
+    p.add_argument("--runs", required=True, type=Path, help="output: runs.csv (and .md)")
+    p.add_argument("--transfer", required=True, type=Path, help="output: transfer_matrix.csv (and .md)")
+    p.set_defaults(func=_run_scores)
+
+
+def _md(path: Path) -> Path:
+    return path.with_suffix(".md")
+
+
+def _run_scores(args: argparse.Namespace) -> None:
+    from xner.io import write_table
+    from xner.tables import markdown_view, read_json, runs_table, scores_table, transfer_matrix
+
+    summaries = read_json(args.summaries)
+    scores = scores_table(read_json(args.evaluations), summaries)
+    runs = runs_table(summaries)
+    mean, std = transfer_matrix(scores, args.test_langs)
+    transfer = mean.join(std.add_suffix("_std")).reset_index()
+    transfer = transfer[[*mean.index.names, *[c for lang in mean.columns for c in (lang, f"{lang}_std")]]]
+    write_table(scores, args.scores, _md(args.scores))
+    write_table(runs, args.runs, _md(args.runs))
+    write_table(transfer, args.transfer, None)
+    write_table(markdown_view(transfer), _md(args.transfer), None)
+    logger.info("%d scores of %d runs -> %s", len(scores), len(runs), args.scores)
+
+
+def _add_experiment_table(sub: argparse._SubParsersAction) -> None:
+    from xner.tables import LAYOUTS
+
+    p = sub.add_parser(
+        "experiment-table",
+        help="one experiment's table, shaped like the study's",
+        description="Write an experiment's table (CSV with mean and std over seeds; Markdown with mean ± std): "
+        "one row per setting (runs that differ only in their seed), per test language the values of the "
+        "layout: prf (micro precision, recall, F1), per_type (F1 of LOC, ORG, PER and macro F1), summary "
+        "(best epoch, epochs run, training minutes, macro F1).",
+    )
+    p.add_argument("--scores", required=True, type=Path, help="scores.csv")
+    p.add_argument("--runs-table", required=True, type=Path, help="runs.csv")
+    p.add_argument("--runs", required=True, nargs="+", help="the experiment's runs, as model/langs/variant")
+    p.add_argument("--test-langs", required=True, nargs="+")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="prf")
+    p.add_argument("--csv", required=True, type=Path)
+    p.add_argument("--md", required=True, type=Path)
+    p.set_defaults(func=_run_experiment_table)
+
+
+def _select_runs(table, runs: list[str]):
+    import pandas as pd
+
+    keys = pd.DataFrame([r.split("/") for r in runs], columns=["model", "train_langs", "variant"])
+    return table.merge(keys, on=["model", "train_langs", "variant"], how="inner", sort=False)
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(
+        path, keep_default_na=False, na_values=[""], dtype={"train_langs": str, "test_lang": str}
+    )
+
+
+def _run_experiment_table(args: argparse.Namespace) -> None:
+    from xner.io import write_table
+    from xner.tables import experiment_table, markdown_view
+
+    scores = _select_runs(_read_csv(args.scores), args.runs)
+    runs = _select_runs(_read_csv(args.runs_table), args.runs)
+    missing = sorted(
+        set(args.runs) - {"/".join(k) for k in zip(runs["model"], runs["train_langs"], runs["variant"])}
+    )
+    if missing:
+        raise XnerError(f"{args.runs_table} has no row for run(s) {', '.join(missing)}")
+    table = experiment_table(scores, runs, args.test_langs, args.layout)
+    write_table(table, args.csv, None)
+    write_table(markdown_view(table), args.md, None)
+
+
+def _add_plot_curves(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plot-curves",
+        help="training curves of one run (losses and val F1 per epoch, best epoch marked)",
+        description="Plot a run's train and val loss and val F1 against epoch, with the best epoch marked.",
+    )
+    p.add_argument("--history", required=True, type=Path)
+    p.add_argument("--summary", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="output PNG")
+    p.set_defaults(func=_run_plot_curves)
+
+
+def _run_plot_curves(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from xner.plots import plot_training_curves
+
+    summary = json.loads(args.summary.read_text(encoding="utf-8"))
+    title = f"{summary['model']} trained on {summary['train_langs']} ({summary['variant']})"
+    plot_training_curves(pd.read_csv(args.history), args.out, title=title, best_epoch=summary["best_epoch"])
+
+
+def _add_plot_experiment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plot-experiment",
+        help="an experiment's transfer heatmap and F1-by-type bar chart",
+        description="Plot an experiment's transfer matrix (run x test language, macro F1) as a heatmap and "
+        "its F1 by test language and entity type as a grouped bar chart (means over seeds, std as error).",
+    )
+    p.add_argument("--scores", required=True, type=Path, help="scores.csv")
+    p.add_argument("--runs", required=True, nargs="+", help="the experiment's runs, as model/langs/variant")
+    p.add_argument("--test-langs", required=True, nargs="+")
+    p.add_argument("--title", required=True, help="the experiment's name")
+    p.add_argument("--heatmap", required=True, type=Path, help="output PNG")
+    p.add_argument("--bars", required=True, type=Path, help="output PNG")
+    p.set_defaults(func=_run_plot_experiment)
+
+
+def _run_plot_experiment(args: argparse.Namespace) -> None:
+    from xner.plots import plot_f1_by_type, plot_transfer_heatmap
+    from xner.tables import f1_by_type, run_labels, transfer_matrix
+
+    scores = _select_runs(_read_csv(args.scores), args.runs)
+    mean, std = transfer_matrix(scores, args.test_langs)
+    mean.index = std.index = run_labels(mean.index)
+    plot_transfer_heatmap(
+        mean, args.heatmap, title=f"{args.title}: macro F1 by training run and test language", std=std
+    )
+    plot_f1_by_type(
+        f1_by_type(scores, args.test_langs),
+        args.bars,
+        title=f"{args.title}: F1 by test language and entity type",
+    )
+
+
 def _add_check_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check-config",
@@ -399,6 +544,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_tiny_model,
         _add_train,
         _add_evaluate,
+        _add_scores,
+        _add_experiment_table,
+        _add_plot_curves,
+        _add_plot_experiment,
         _add_check_config,
     ):
         add(sub)

@@ -1,0 +1,125 @@
+# results/eval/ and results/runs/*/history.csv -> results/tables/, results/figures/, report.html
+# These jobs read only evaluation JSON, summaries and histories: they run without the checkpoints.
+
+
+rule scores:
+    input:
+        evaluations=EVALUATIONS,
+        summaries=SUMMARIES,
+        code=TABLES_CODE,
+    output:
+        scores=report(
+            "results/tables/scores.csv",
+            caption="../report/scores.rst",
+            category="All runs",
+        ),
+        scores_md="results/tables/scores.md",
+        runs=report(
+            "results/tables/runs.csv",
+            caption="../report/runs.rst",
+            category="All runs",
+        ),
+        runs_md="results/tables/runs.md",
+        transfer=report(
+            "results/tables/transfer_matrix.csv",
+            caption="../report/transfer_matrix.rst",
+            category="All runs",
+        ),
+        transfer_md="results/tables/transfer_matrix.md",
+    log:
+        "results/logs/scores.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        test_langs=TEST_LANGS,
+    shell:
+        "python -m xner scores --evaluations {input.evaluations} --summaries {input.summaries}"
+        " --test-langs {params.test_langs} --scores {output.scores} --runs {output.runs}"
+        " --transfer {output.transfer} > {log} 2>&1"
+
+
+rule experiment_table:
+    input:
+        scores="results/tables/scores.csv",
+        runs="results/tables/runs.csv",
+        code=TABLES_CODE,
+    output:
+        csv=report(
+            "results/tables/experiments/{experiment}.csv",
+            caption="../report/experiment_table.rst",
+            category="{experiment}",
+        ),
+        md="results/tables/experiments/{experiment}.md",
+    log:
+        "results/logs/experiment_table/{experiment}.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=experiment_runs,
+        test_langs=experiment_test_langs,
+        layout=lambda wildcards: config["experiments"][wildcards.experiment]["table"],
+    shell:
+        "python -m xner experiment-table --scores {input.scores} --runs-table {input.runs}"
+        " --runs {params.runs} --test-langs {params.test_langs} --layout {params.layout}"
+        " --csv {output.csv} --md {output.md} > {log} 2>&1"
+
+
+rule experiment_figures:
+    input:
+        scores="results/tables/scores.csv",
+        code=[TABLES_CODE, PLOTS_CODE],
+    output:
+        heatmap=report(
+            "results/figures/{experiment}/transfer.png",
+            caption="../report/transfer.rst",
+            category="{experiment}",
+        ),
+        bars=report(
+            "results/figures/{experiment}/f1_by_type.png",
+            caption="../report/f1_by_type.rst",
+            category="{experiment}",
+        ),
+    log:
+        "results/logs/experiment_figures/{experiment}.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=experiment_runs,
+        test_langs=experiment_test_langs,
+    shell:
+        "python -m xner plot-experiment --scores {input.scores} --runs {params.runs}"
+        " --test-langs {params.test_langs} --title {wildcards.experiment:q}"
+        " --heatmap {output.heatmap} --bars {output.bars} > {log} 2>&1"
+
+
+rule training_curves:
+    input:
+        history=f"{RUN_DIR}/history.csv",
+        summary=f"{RUN_DIR}/summary.json",
+        code=PLOTS_CODE,
+    output:
+        report(
+            "results/figures/runs/{model}/{langs}/{variant}.png",
+            caption="../report/training_curves.rst",
+            category="Training curves",
+            subcategory="{model}",
+        ),
+    log:
+        "results/logs/training_curves/{model}/{langs}/{variant}.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "python -m xner plot-curves --history {input.history} --summary {input.summary}"
+        " --out {output} > {log} 2>&1"
