@@ -41,7 +41,7 @@ def snakemake(
         "-m",
         "snakemake",
         "-s",
-        str(ROOT / "Snakefile"),
+        str(snakefile),
         "-d",
         str(workdir),
         "--cores",
@@ -90,6 +90,9 @@ def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
 
 
 def job_counts(output: str) -> dict[str, int]:
+    """The jobs of a plan, by rule, from snakemake's 'Job stats' table (none: nothing to do)."""
+    if "Job stats:" not in output:
+        return {}
     table = output.split("Job stats:")[1]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
 
@@ -97,7 +100,7 @@ def job_counts(output: str) -> dict[str, int]:
 def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     result = snakemake(tmp_path, "-n", configfile=ROOT / "config.yaml")
     assert result.returncode == 0, result.stderr
-    counts = job_counts(result.stdout)
+    counts = job_counts(result.stdout + result.stderr)
     assert counts["download"] == counts["parse"] == counts["split"] == 6
     assert counts["data_stats"] == 1
     assert counts["train"] == 22  # every run of the study once
@@ -186,8 +189,10 @@ def test_demo_end_to_end(tmp_path):
     plots.write_text(plots.read_text() + "\n# a change to the plotting code\n")
     plan = snakemake(tmp_path, "tables", "-n", configfile=demo_config, snakefile=snakefile)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    jobs = job_counts(plan.stdout)
-    assert set(jobs) - {"total"} == {"experiment_figures", "training_curves", "tables"}, jobs
+    jobs = job_counts(plan.stdout + plan.stderr)
+    assert set(jobs) - {"total"} == {"experiment_figures", "training_curves", "tables"}, (
+        plan.stdout + plan.stderr
+    )
     rerun = snakemake(tmp_path, "tables", configfile=demo_config, snakefile=snakefile)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert not list(results.glob("runs/*/*/*/model"))  # nothing was retrained
