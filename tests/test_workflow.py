@@ -327,3 +327,24 @@ def test_real_data_tiny_model_evaluations_match_the_source_files(tmp_path, panx_
         ]
         assert got == expected  # word for word, gold tags included, in source order
     assert json.loads((eval_dir / "en.json").read_text())["micro"]["f1"] > 0.3
+
+
+def test_without_keep_checkpoints_models_are_deleted_once_evaluated(tmp_path):
+    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    demo["data"]["languages"] = ["en", "sw"]
+    demo["training"].update(epochs=1)
+    demo["keep_checkpoints"] = False
+    demo["track_test_langs"] = False
+    demo["experiments"] = {
+        "small": {"models": ["tiny"], "train": ["sw"], "test": ["en", "sw"], "table": "prf"}
+    }
+    config = write_config(tmp_path / "c.yaml", demo)
+    result = snakemake(tmp_path, configfile=config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "results" / "runs" / "tiny" / "sw" / "base"
+    assert not (run / "model").exists()
+    assert (run / "history.csv").exists() and (run / "summary.json").exists()
+    assert (tmp_path / "results" / "eval" / "tiny" / "sw" / "base" / "en.json").exists()
+    assert (tmp_path / "results" / "tables" / "experiments" / "small.csv").exists()
+    again = snakemake(tmp_path, "-n", configfile=config)
+    assert "Nothing to be done" in again.stdout + again.stderr
