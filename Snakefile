@@ -62,7 +62,8 @@ rule evaluations:
 rule tables:
     input:
         rules.data_stats.output,
-        rules.scores.output,
+        # without experiments there is nothing to score
+        rules.scores.output if RUNS else [],
         EXPERIMENT_TABLES,
         EXPERIMENT_FIGURES,
         CURVES,
