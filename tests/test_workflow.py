@@ -348,3 +348,24 @@ def test_without_keep_checkpoints_models_are_deleted_once_evaluated(tmp_path):
     assert (tmp_path / "results" / "tables" / "experiments" / "small.csv").exists()
     again = snakemake(tmp_path, "-n", configfile=config)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_slurm_profile_plan_gives_gpus_to_training_and_evaluation_only(tmp_path):
+    result = snakemake(
+        tmp_path, "-n", "--profile", str(ROOT / "profiles" / "slurm"), configfile=ROOT / "config.yaml"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    blocks = re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", result.stdout, re.MULTILINE | re.DOTALL)
+    resources = [
+        (rule, re.search(r"resources: (.*)", body)[1]) for rule, body in blocks if "resources:" in body
+    ]
+    gpu_rules = {rule for rule, line in resources if "gpu=1" in line}
+    assert gpu_rules == {"train", "evaluate"}
+    for rule, line in resources:
+        if rule in ("train", "evaluate"):
+            assert "slurm_partition=accel" in line and "cpus_per_gpu=4" in line
+        elif rule != "all":
+            assert "slurm_partition=normal" in line and "gpu" not in line, (rule, line)
+    # the time limit of a training job grows with its training languages
+    train_runtimes = {int(re.search(r"runtime=(\d+)", body)[1]) for rule, body in blocks if rule == "train"}
+    assert {60, 120, 180, 300} <= train_runtimes

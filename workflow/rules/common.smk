@@ -1,6 +1,9 @@
 # Helpers shared by the rules: settings derived from the validated config.
+import os
 import re
 import shlex
+
+from snakemake.exceptions import WorkflowError
 
 from xner.config import training_mixtures
 
@@ -173,3 +176,28 @@ def experiment_test_langs(wildcards):
 def model_output(path):
     """A run's model directory: temporary unless keep_checkpoints."""
     return directory(path) if config["keep_checkpoints"] else temp(directory(path))
+
+
+# --- cluster resources (used by profiles/slurm; ignored on one machine) ---------------------------
+def slurm_account(wildcards):
+    """The user's SLURM account; submitting to SLURM without one stops with a clear message."""
+    account = config["slurm_account"] or os.environ.get("XNER_SLURM_ACCOUNT", "")
+    executor = workflow.executor_plugin.name if workflow.executor_plugin else ""
+    if not account and executor == "slurm":
+        raise WorkflowError(
+            "no SLURM account: set it once with `export XNER_SLURM_ACCOUNT=ec30` (your project) in "
+            "~/.bashrc, or `slurm_account: ec30` in your config file"
+        )
+    return account
+
+
+def train_runtime(wildcards):
+    """Minutes for a training job: the model's train_minutes per training language."""
+    run = get_run(wildcards)
+    entry = config["models"][run.model]
+    per_language = (
+        entry.get("train_minutes", config["train_minutes"])
+        if isinstance(entry, dict)
+        else config["train_minutes"]
+    )
+    return per_language * len(run.train_langs)

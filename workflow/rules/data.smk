@@ -80,6 +80,7 @@ rule parse:
     conda:
         "../../envs/data.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=4000,
         runtime=30,
     shell:

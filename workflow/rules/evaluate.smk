@@ -16,6 +16,7 @@ rule evaluate:
         "../../envs/train.yaml"
     threads: 2
     resources:
+        slurm_account=slurm_account,
         mem_mb=8000,
         runtime=60,
     params:

@@ -13,6 +13,7 @@ rule tiny_model:
     conda:
         "../../envs/train.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=4000,
         runtime=30,
     shell:

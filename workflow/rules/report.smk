@@ -31,6 +31,7 @@ rule scores:
     conda:
         "../../envs/report.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=2000,
         runtime=10,
     params:
@@ -58,6 +59,7 @@ rule experiment_table:
     conda:
         "../../envs/report.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=2000,
         runtime=10,
     params:
@@ -90,6 +92,7 @@ rule experiment_figures:
     conda:
         "../../envs/report.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=2000,
         runtime=10,
     params:
@@ -118,6 +121,7 @@ rule training_curves:
     conda:
         "../../envs/report.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=2000,
         runtime=10,
     shell:

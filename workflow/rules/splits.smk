@@ -14,6 +14,7 @@ rule split:
     conda:
         "../../envs/data.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=4000,
         runtime=30,
     params:

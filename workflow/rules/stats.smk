@@ -12,6 +12,7 @@ rule data_stats:
     conda:
         "../../envs/data.yaml"
     resources:
+        slurm_account=slurm_account,
         mem_mb=4000,
         runtime=30,
     params:

@@ -16,8 +16,9 @@ rule train:
         "../../envs/train.yaml"
     threads: 2
     resources:
-        mem_mb=16000,
-        runtime=720,
+        slurm_account=slurm_account,
+        mem_mb=32000,
+        runtime=train_runtime,
     params:
         run=lambda wildcards: train_params(wildcards),
         run_dir=RUN_DIR,

@@ -133,7 +133,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     for name, entry in config["models"].items():
         if isinstance(entry, dict):
             for key, value in entry.items():
-                if key != "path":
+                if key not in ("path", "train_minutes"):
                     _check_hparam(f"models.{name}.{key}", training_schema[key], value)
     for name, experiment in config["experiments"].items():
         _check_experiment(name, experiment, config, training_schema)

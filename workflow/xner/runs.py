@@ -140,7 +140,7 @@ def model_settings(config: Mapping, name: str) -> tuple[str, dict[str, Any]]:
     entry = config["models"][name]
     if isinstance(entry, str):
         return entry, dict(config["training"])
-    overrides = {k: v for k, v in entry.items() if k != "path"}
+    overrides = {k: v for k, v in entry.items() if k not in ("path", "train_minutes")}
     return entry["path"], {**config["training"], **overrides}
 
 
