@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo test test-fast lint format dryrun clean
+.PHONY: help setup demo test test-fast test-slurm lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU
 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
 	pytest $(PYTEST_ARGS)
+
+test-slurm: setup ## the demo through profiles/slurm on a real one-node SLURM cluster (root; ~6 min)
+	bash tests/slurm/demo_on_slurm.sh
 
 test-fast: setup ## unit tests only (no end-to-end Snakemake runs)
 	pytest -m "not slow" $(PYTEST_ARGS)

@@ -26,4 +26,5 @@ rule evaluate:
         "python -m xner evaluate --model-dir {input.model} --test {input.test}"
         " --json {output.json} --tsv {output.tsv} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
-        " --test-lang {wildcards.lang} --split {params.split} {params.options} > {log} 2>&1"
+        " --test-lang {wildcards.lang} --split {params.split} {params.options}"
+        " --threads {threads} > {log} 2>&1"

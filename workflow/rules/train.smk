@@ -27,4 +27,4 @@ rule train:
         " --train {input.train} --val {input.val} {params.run[track]}"
         " --out-dir {params.run_dir} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
-        " {params.run[options]} > {log} 2>&1"
+        " {params.run[options]} --threads {threads} > {log} 2>&1"

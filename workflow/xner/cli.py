@@ -268,6 +268,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-langs", default="", help="e.g. en+de, for summary.json")
     p.add_argument("--variant", default="", help="variant slug, for summary.json")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     _add_hparam_options(p)
     p.set_defaults(func=_run_train)
 
@@ -280,9 +281,18 @@ def _settings_from_args(args: argparse.Namespace):
     return TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
 
 
+def _set_threads(threads: int) -> None:
+    """Fix torch's CPU threads (to the job's), so that runs on one machine and on a cluster compute alike."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def _run_train(args: argparse.Namespace) -> None:
     from xner.train import fingerprint, load_run_data, train
 
+    _set_threads(args.threads)
     tracked = {}
     for item in args.track:
         lang, _, path = item.partition("=")
@@ -326,12 +336,14 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
     p.add_argument("--device", default="auto", help="default: %(default)s")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     p.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
     from xner.evaluate import evaluate_split
 
+    _set_threads(args.threads)
     info = {
         "model": args.model_name,
         "train_langs": args.train_langs,
