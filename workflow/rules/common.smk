@@ -59,7 +59,7 @@ def download_path_option(wildcards, input):
 
 
 # --- runs: one training job per (model, training languages, variant) -----------------------------
-from xner.runs import cli_options, expand_runs
+from xner.runs import cli_options, expand_runs, train_minutes
 
 RUNS = {run.key: run for run in expand_runs(config)}
 RUN_DIR = "results/runs/{model}/{langs}/{variant}"
@@ -194,10 +194,4 @@ def slurm_account(wildcards):
 def train_runtime(wildcards):
     """Minutes for a training job: the model's train_minutes per training language."""
     run = get_run(wildcards)
-    entry = config["models"][run.model]
-    per_language = (
-        entry.get("train_minutes", config["train_minutes"])
-        if isinstance(entry, dict)
-        else config["train_minutes"]
-    )
-    return per_language * len(run.train_langs)
+    return train_minutes(config, run.model) * len(run.train_langs)

@@ -20,6 +20,9 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from xner.errors import ConfigError
 from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
 
+# Keys of a model's entry (models.NAME) that are not training hyperparameters.
+MODEL_KEYS: tuple[str, ...] = ("path", "train_minutes")
+
 DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
 
@@ -133,7 +136,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     for name, entry in config["models"].items():
         if isinstance(entry, dict):
             for key, value in entry.items():
-                if key not in ("path", "train_minutes"):
+                if key not in MODEL_KEYS:
                     _check_hparam(f"models.{name}.{key}", training_schema[key], value)
     for name, experiment in config["experiments"].items():
         _check_experiment(name, experiment, config, training_schema)

@@ -29,8 +29,6 @@ from xner.labels import ENTITY_TYPES, LABELS
 
 logger = logging.getLogger(__name__)
 
-METRICS = ("precision", "recall", "f1", "support")
-
 
 @dataclass
 class Prediction:

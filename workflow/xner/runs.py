@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xner.config import parse_mixture
+from xner.config import MODEL_KEYS, parse_mixture
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,18 @@ def model_settings(config: Mapping, name: str) -> tuple[str, dict[str, Any]]:
     entry = config["models"][name]
     if isinstance(entry, str):
         return entry, dict(config["training"])
-    overrides = {k: v for k, v in entry.items() if k not in ("path", "train_minutes")}
+    overrides = {k: v for k, v in entry.items() if k not in MODEL_KEYS}
     return entry["path"], {**config["training"], **overrides}
+
+
+def train_minutes(config: Mapping, name: str) -> int:
+    """A model's training time limit per training language (models.NAME.train_minutes, else train_minutes)."""
+    entry = config["models"][name]
+    return (
+        entry.get("train_minutes", config["train_minutes"])
+        if isinstance(entry, dict)
+        else config["train_minutes"]
+    )
 
 
 def _grid_points(grid: Mapping[str, list]) -> list[dict[str, Any]]:
