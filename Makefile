@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo test test-fast test-slurm lint format dryrun clean
+.PHONY: help setup demo test test-fast test-slurm bench lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ test: setup ## run the whole test suite (unit, real data if present, end-to-end)
 
 test-slurm: setup ## the demo through profiles/slurm on a real one-node SLURM cluster (root; ~6 min)
 	bash tests/slurm/demo_on_slurm.sh
+
+BENCH_ARGS ?=
+
+bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~30 min)
+	xner bench --out results/bench $(BENCH_ARGS)
 
 test-fast: setup ## unit tests only (no end-to-end Snakemake runs)
 	pytest -m "not slow" $(PYTEST_ARGS)

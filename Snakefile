@@ -42,6 +42,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/speed.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -69,9 +70,16 @@ rule tables:
         CURVES,
 
 
+# The study's speed table: one timing job per model (`snakemake speed`).
+rule speed:
+    input:
+        rules.speed_table.output if SPEED_MODELS else [],
+
+
 rule all:
     default_target: True
     input:
         rules.data.input,
         rules.evaluations.input,
         rules.tables.input,
+        rules.speed.input,

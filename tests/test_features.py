@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xner.features import IGNORE, collate, encode, length_bucketed_batches, sorted_batches
+from xner.features import IGNORE, collate, encode, length_bucketed_batches, microbatches, sorted_batches
 from xner.labels import LABEL_TO_ID
 from xner.models import train_tokenizer
 
@@ -113,3 +113,48 @@ def test_dynamic_padding_to_the_longest_in_batch(tokenizer):
     assert arrays["input_ids"].shape[1] < 256
     assert (arrays["attention_mask"].sum(1) == enc.lengths[batch]).all()
     assert (arrays["labels"] == IGNORE).all()  # no tags given
+
+
+def _brute_force_cost(widths: list[int], overhead: int) -> int:
+    """The least cost of any cut of sorted widths into consecutive groups (all 2^(n-1) cuts)."""
+    n, best = len(widths), None
+    for mask in range(2 ** (n - 1)):
+        cost, start = 0, 0
+        for end in range(1, n + 1):
+            if end == n or mask >> (end - 1) & 1:
+                cost += overhead + (end - start) * widths[end - 1]
+                start = end
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+@pytest.mark.parametrize("overhead", [0, 3, 20, 1000])
+def test_microbatches_are_an_exact_least_cost_cut_of_the_batch(overhead):
+    rng = np.random.default_rng(overhead)
+    for _ in range(20):
+        lengths = rng.integers(1, 60, size=40)
+        batch = rng.choice(40, size=9, replace=False)
+        groups = microbatches(lengths, batch, overhead)
+        # every item once, nothing else
+        assert sorted(np.concatenate(groups).tolist()) == sorted(batch.tolist())
+        # groups of consecutive lengths, shortest first
+        widths = [lengths[g] for g in groups]
+        assert all(w.max() <= v.min() for w, v in zip(widths, widths[1:]))
+        cost = sum(overhead + len(g) * lengths[g].max() for g in groups)
+        assert cost == _brute_force_cost(sorted(lengths[batch].tolist()), overhead)
+
+
+def test_one_long_window_no_longer_pads_a_batch_of_short_ones():
+    lengths = np.array([12] * 63 + [250])
+    batch = np.arange(64)
+    groups = microbatches(lengths, batch, overhead_tokens=128)
+    assert [len(g) for g in groups] == [63, 1]
+    assert sum(len(g) * lengths[g].max() for g in groups) == lengths.sum()
+    # a large overhead keeps the batch whole
+    assert [len(g) for g in microbatches(lengths, batch, overhead_tokens=10**6)] == [64]
+
+
+def test_label_counts_count_the_labelled_sub_tokens(tokenizer):
+    tags = [["O"] * len(s) for s in CORPUS[:5]]
+    enc = encode(tokenizer, CORPUS[:5], tags, max_length=256)
+    assert enc.label_counts.tolist() == [len(s) for s in CORPUS[:5]]

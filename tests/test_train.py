@@ -208,3 +208,53 @@ def test_tracked_test_languages_are_recorded_but_never_select_the_model(corpus, 
     assert [float(r["test_de_loss"]) for r in history] == [9.0, 0.01, 0.001]
     assert "test_de_f1" in history[0]
     assert summary["best_epoch"] == 1  # by val loss alone
+
+
+def _without_dropout(model):
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    return model
+
+
+def test_micro_batches_take_the_same_step_as_whole_batches(corpus):
+    """Splitting batches into micro-batches (gradients accumulated) changes no step, dropout aside."""
+    from xner.features import encode
+    from xner.models import load_tokenizer
+    from xner.train import epoch_plan, train_one_epoch
+
+    tokenizer = load_tokenizer(corpus / "tiny")
+    tokens, tags = run_data(corpus).train
+    # a few long sentences among short ones, so that batches do split
+    tokens = [t * (6 if i % 50 == 0 else 1) for i, t in enumerate(tokens)]
+    tags = [t * (6 if i % 50 == 0 else 1) for i, t in enumerate(tags)]
+    encoded = encode(tokenizer, tokens, tags, max_length=128)
+    settings = replace(FAST, batch_size=32, lr=1e-3)
+    cpu = torch.device("cpu")
+    split_plan = epoch_plan(encoded, settings, 1, cpu, overhead_tokens=0)
+    assert any(len(batch) > 1 for batch in split_plan)
+    assert all(len(batch) == 1 for batch in epoch_plan(encoded, settings, 1, cpu, overhead_tokens=10**9))
+
+    weights, losses = [], []
+    for overhead in (0, 10**9):
+        model = _without_dropout(load_model(corpus / "tiny", seed=0))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
+        loss, _, _ = train_one_epoch(
+            model,
+            optimizer,
+            encoded,
+            settings,
+            epoch=1,
+            pad_id=tokenizer.pad_token_id,
+            device=cpu,
+            precision="fp32",
+            overhead_tokens=overhead,
+        )
+        weights.append(model.state_dict())
+        losses.append(loss)
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    for key in weights[0]:
+        torch.testing.assert_close(weights[0][key], weights[1][key], rtol=1e-4, atol=1e-5, msg=key)
+    # and the step really moved the weights
+    start = load_model(corpus / "tiny", seed=0).state_dict()
+    assert not torch.allclose(weights[0]["classifier.weight"], start["classifier.weight"])

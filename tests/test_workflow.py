@@ -175,6 +175,13 @@ def test_demo_end_to_end(tmp_path):
     for png in ("figures/demo/transfer.png", "figures/demo/f1_by_type.png", "figures/runs/tiny/en/base.png"):
         assert (results / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 
+    # The speed table: the tiny model timed on the English training split, the study beside it
+    with open(results / "tables" / "speed.csv", newline="") as f:
+        (speed,) = list(csv.DictReader(f))
+    assert speed["model"] == "tiny" and int(speed["train_sentences"]) == demo["speed"]["sentences"]
+    assert float(speed["epoch_seconds"]) > float(speed["train_seconds"]) > 0
+    assert speed["study_epoch_seconds"] == "79-83"
+
     # The report
     report = snakemake(
         tmp_path, "--report", str(tmp_path / "report.html"), configfile=demo_config, snakefile=snakefile
@@ -350,7 +357,7 @@ def test_without_keep_checkpoints_models_are_deleted_once_evaluated(tmp_path):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_slurm_profile_plan_gives_gpus_to_training_and_evaluation_only(tmp_path):
+def test_slurm_profile_plan_gives_gpus_to_training_evaluation_and_timing_only(tmp_path):
     result = snakemake(
         tmp_path, "-n", "--profile", str(ROOT / "profiles" / "slurm"), configfile=ROOT / "config.yaml"
     )
@@ -360,9 +367,9 @@ def test_slurm_profile_plan_gives_gpus_to_training_and_evaluation_only(tmp_path)
         (rule, re.search(r"resources: (.*)", body)[1]) for rule, body in blocks if "resources:" in body
     ]
     gpu_rules = {rule for rule, line in resources if "gpu=1" in line}
-    assert gpu_rules == {"train", "evaluate"}
+    assert gpu_rules == {"train", "evaluate", "speed_model"}
     for rule, line in resources:
-        if rule in ("train", "evaluate"):
+        if rule in gpu_rules:
             assert "slurm_partition=accel" in line and "cpus_per_gpu=4" in line
         elif rule != "all":
             assert "slurm_partition=normal" in line and "gpu" not in line, (rule, line)

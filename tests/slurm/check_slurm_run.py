@@ -33,15 +33,22 @@ def sacct(job_ids: list[str]) -> list[dict[str, str]]:
     return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
 
 
+def is_timing(key: str) -> bool:
+    """Times and peak memory differ from run to run (the study's quoted times do not)."""
+    return key in TIMING or (key.endswith(("_seconds", "_mib")) and not key.startswith("study_"))
+
+
 def strip_timing(value):
     if isinstance(value, dict):
-        return {k: strip_timing(v) for k, v in value.items() if k not in TIMING}
+        return {k: strip_timing(v) for k, v in value.items() if not is_timing(k)}
     return value
 
 
 def read_csv(path: Path, drop=TIMING) -> list[dict]:
     with open(path, newline="") as f:
-        return [{k: v for k, v in row.items() if k not in drop} for row in csv.DictReader(f)]
+        return [
+            {k: v for k, v in row.items() if k not in drop and not is_timing(k)} for row in csv.DictReader(f)
+        ]
 
 
 def main(local: Path, slurm: Path, log: Path) -> int:
@@ -63,7 +70,7 @@ def main(local: Path, slurm: Path, log: Path) -> int:
         f"job {j['JobID']} ({j['Comment']}) ended {j['State']}" for j in jobs if j["State"] != "COMPLETED"
     ]
     for job in jobs:
-        gpu_job = job["Comment"].startswith(("rule_train_", "rule_evaluate_"))
+        gpu_job = job["Comment"].startswith(("rule_train_", "rule_evaluate_", "rule_speed_model_"))
         on_gpu = job["Partition"] == "accel" and "gres/gpu=1" in job["AllocTRES"]
         if gpu_job != on_gpu:
             problems.append(
@@ -88,10 +95,10 @@ def main(local: Path, slurm: Path, log: Path) -> int:
             continue
         if rel.suffix == ".json":
             same = strip_timing(json.loads(a.read_text())) == strip_timing(json.loads(b.read_text()))
-        elif rel.name in ("history.csv", "runs.csv"):
+        elif rel.name in ("history.csv", "runs.csv", "speed.csv"):
             drop = TIMING | {"train_minutes", "device"}
             same = read_csv(a, drop) == read_csv(b, drop)
-        elif rel.name in ("runs.md", "train.log") or rel.suffix == ".log":
+        elif rel.name in ("runs.md", "speed.md", "train.log") or rel.suffix == ".log":
             continue
         else:
             same = a.read_bytes() == b.read_bytes()

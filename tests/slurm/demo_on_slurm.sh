@@ -49,7 +49,8 @@ XNER_SLURM_ACCOUNT=xner snakemake "${DEMO[@]}" -d "$WORK/slurm" --profile profil
     --default-resources slurm_partition=normal mem_mb=1000 runtime=30 cpus_per_task=2 \
     --set-resources train:slurm_partition=accel train:gpu=1 train:cpus_per_gpu=2 train:mem_mb=3000 \
     evaluate:slurm_partition=accel evaluate:gpu=1 evaluate:cpus_per_gpu=2 evaluate:mem_mb=2000 \
-    evaluate:runtime=30 \
+    evaluate:runtime=30 speed_model:slurm_partition=accel speed_model:gpu=1 speed_model:cpus_per_gpu=2 \
+    speed_model:mem_mb=3000 \
     --slurm-init-seconds-before-status-checks 2 --seconds-between-status-checks 2 \
     >"$WORK/slurm.log" 2>&1 || { tail -n 80 "$WORK/slurm.log"; tail -n 20 "$WORK"/cluster/log/*.log; exit 1; }
 echo "SLURM run: $((SECONDS - start)) s"

@@ -59,7 +59,7 @@ def download_path_option(wildcards, input):
 
 
 # --- runs: one training job per (model, training languages, variant) -----------------------------
-from xner.runs import cli_options, expand_runs, train_minutes
+from xner.runs import cli_options, expand_runs, model_settings, train_minutes
 
 RUNS = {run.key: run for run in expand_runs(config)}
 RUN_DIR = "results/runs/{model}/{langs}/{variant}"
@@ -195,3 +195,29 @@ def train_runtime(wildcards):
     """Minutes for a training job: the model's train_minutes per training language."""
     run = get_run(wildcards)
     return train_minutes(config, run.model) * len(run.train_langs)
+
+
+# --- the speed table: one timing job per model -----------------------------------------------------
+from xner.speed import speed_hparams, speed_models
+
+SPEED_MODELS = speed_models(config)
+SPEED_LANG = config["speed"]["lang"]
+
+
+def speed_inputs(wildcards):
+    inputs = {
+        "train": f"results/splits/{SPEED_LANG}/train.parquet",
+        "val": f"results/splits/{SPEED_LANG}/val.parquet",
+    }
+    path, _ = model_settings(config, wildcards.model)
+    if builds_model(path):
+        inputs["base_model"] = path
+    return inputs
+
+
+def speed_params(wildcards):
+    path, _ = model_settings(config, wildcards.model)
+    return {
+        "model_path": shlex.quote(path),
+        "options": cli_options(speed_hparams(config, wildcards.model)),
+    }

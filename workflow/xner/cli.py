@@ -532,6 +532,171 @@ def _run_check_config(args: argparse.Namespace) -> None:
     print(json.dumps(validate_config(config), indent=2))
 
 
+def _add_speed(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "speed",
+        help="time one model's training epoch and inference for the speed table",
+        description="Time one training epoch of xner's loop over the first SENTENCES sentences of a train "
+        "split (validation on the val split included) and inference over the same sentences, with peak "
+        "memory; write the JSON for results/tables/speed.csv. A few batches run untimed first.",
+    )
+    p.add_argument("--model-path", required=True, help="hub id or local directory")
+    p.add_argument("--model-name", required=True, help="short model name (a row of the table)")
+    p.add_argument("--train", required=True, type=Path, help="train split table")
+    p.add_argument("--val", required=True, type=Path, help="val split table")
+    p.add_argument(
+        "--sentences", type=int, default=16000, help="training sentences to time (default: %(default)s)"
+    )
+    p.add_argument("--out", required=True, type=Path, help="JSON file to write")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    _add_hparam_options(p)
+    p.set_defaults(func=_run_speed)
+
+
+def _run_speed(args: argparse.Namespace) -> None:
+    from xner.speed import measure_speed, write_speed
+
+    if args.sentences < 1:
+        raise XnerError(f"--sentences must be positive, not {args.sentences}")
+    _set_threads(args.threads)
+    result = measure_speed(
+        args.model_path,
+        args.train,
+        args.val,
+        _settings_from_args(args),
+        sentences=args.sentences,
+        device=args.device,
+    )
+    write_speed({"model": args.model_name, **result}, args.out)
+
+
+def _add_speed_table(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "speed-table",
+        help="gather speed JSON files into the speed table, beside the study's numbers",
+        description="One row per model (from `xner speed` JSON files), with the study's times (one RTX 3090, "
+        "batch size 64, 16,000 English sentences) for reference; write CSV and Markdown.",
+    )
+    p.add_argument("speeds", nargs="+", type=Path, help="results/speed/{model}.json files")
+    p.add_argument("--csv", required=True, type=Path)
+    p.add_argument("--md", required=True, type=Path)
+    p.set_defaults(func=_run_speed_table)
+
+
+def _run_speed_table(args: argparse.Namespace) -> None:
+    from xner.speed import read_speed, speed_table, write_speed_table
+
+    table = speed_table(read_speed(args.speeds))
+    write_speed_table(table, args.csv, args.md)
+    logger.info("speed of %d model(s) -> %s", len(table), args.csv)
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    from xner.architectures import ARCHITECTURES
+
+    p = sub.add_parser(
+        "bench",
+        help="time xner's training and inference against the Hugging Face Trainer",
+        description=(
+            "Time one training epoch of xner's loop and of the Hugging Face Trainer (default sampler, "
+            "group_by_length, padding to 256), and inference (xner against Trainer.predict), on the same "
+            "weights and sentences, over several interleaved repetitions; check issue 6's targets and a "
+            "quality check (validation F1 after a few epochs, several seeds). Writes OUT/bench.json and "
+            "OUT/bench.md. On CPU: a small encoder and 4,000 sentences; on CUDA: base-size shapes of "
+            "mBERT, XLM-R and mDeBERTa-v3 (random weights), bf16, 16,000 sentences."
+        ),
+    )
+    p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
+    p.add_argument(
+        "--panx-dir",
+        type=Path,
+        default=Path(os.environ.get("XNER_PANX_DIR", "../shared/panx")),
+        help="real PAN-X (xtreme/{split}-en.tsv or panx_dataset/en.tar.gz); synthetic demo sentences "
+        "where absent (default: $XNER_PANX_DIR or %(default)s)",
+    )
+    p.add_argument(
+        "--architecture",
+        dest="architectures",
+        action="append",
+        choices=sorted(ARCHITECTURES),
+        help="repeat for several (default: small-bert on CPU, the three base-size shapes on CUDA)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--train-sentences", type=int, default=0, help="default: 4000 on CPU, 16000 on CUDA")
+    p.add_argument("--test-sentences", type=int, default=0, help="default: 4000 on CPU, the test set on CUDA")
+    p.add_argument(
+        "--val-sentences", type=int, default=1000, help="for the quality check (default: %(default)s)"
+    )
+    p.add_argument("--repetitions", type=int, default=3, help="default: %(default)s")
+    p.add_argument("--batch-size", type=int, default=64, help="default: %(default)s")
+    p.add_argument("--eval-batch-size", type=int, default=64, help="default: %(default)s")
+    p.add_argument("--lr", type=float, default=0.0, help="default: 1e-3 on CPU, 1e-4 on CUDA")
+    p.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="default: %(default)s"
+    )
+    p.add_argument("--quality-epochs", type=int, default=3, help="default: %(default)s")
+    p.add_argument("--quality-seeds", type=int, default=3, help="default: %(default)s")
+    p.add_argument("--no-quality", action="store_true", help="skip the quality check")
+    p.add_argument(
+        "--peer",
+        dest="peers",
+        action="append",
+        choices=["trainer", "trainer_grouped", "trainer_pad256"],
+        help="training peers to time; repeat for several (default: all three)",
+    )
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's own)")
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> None:
+    from xner.bench import TRAIN_PEERS, BenchSettings, run_bench
+
+    _set_threads(args.threads)
+    for name in (
+        "train_sentences",
+        "test_sentences",
+        "val_sentences",
+        "repetitions",
+        "batch_size",
+        "eval_batch_size",
+    ):
+        value = getattr(args, name)
+        if value < 0 or (
+            value == 0 and name in ("val_sentences", "repetitions", "batch_size", "eval_batch_size")
+        ):
+            raise XnerError(f"--{name.replace('_', '-')} must be positive, not {value}")
+    if not args.no_quality and (args.quality_epochs < 1 or args.quality_seeds < 1):
+        raise XnerError("--quality-epochs and --quality-seeds must be at least 1")
+    settings = BenchSettings(
+        device=args.device,
+        architectures=tuple(args.architectures or ()),
+        train_sentences=args.train_sentences,
+        test_sentences=args.test_sentences,
+        val_sentences=args.val_sentences,
+        batch_size=args.batch_size,
+        eval_batch_size=args.eval_batch_size,
+        repetitions=args.repetitions,
+        lr=args.lr,
+        precision=args.precision,
+        quality_epochs=args.quality_epochs,
+        quality_seeds=args.quality_seeds,
+        quality=not args.no_quality,
+        peers=tuple(args.peers or TRAIN_PEERS),
+    )
+    result = run_bench(settings, args.panx_dir, args.out)
+    for target in result["targets"]:
+        logger.info(
+            "%s %s: %.3f (%s): %s",
+            target["architecture"],
+            target["target"],
+            target["value"],
+            target["bound"],
+            "pass" if target["passed"] else "FAIL",
+        )
+    logger.info("wrote %s and %s", args.out / "bench.json", args.out / "bench.md")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xner",
@@ -561,6 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_plot_curves,
         _add_plot_experiment,
         _add_check_config,
+        _add_speed,
+        _add_speed_table,
+        _add_bench,
     ):
         add(sub)
     return parser

@@ -140,6 +140,16 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
                     _check_hparam(f"models.{name}.{key}", training_schema[key], value)
     for name, experiment in config["experiments"].items():
         _check_experiment(name, experiment, config, training_schema)
+    speed = config["speed"]
+    if speed["enabled"] and config["models"]:
+        if speed["lang"] not in languages:
+            raise ConfigError("speed.lang", f"{speed['lang']!r} is not in data.languages {languages}")
+        for i, model in enumerate(speed["models"] or []):
+            if model not in config["models"]:
+                raise ConfigError(
+                    f"speed.models[{i}]",
+                    f"{model!r} is not a configured model{_did_you_mean(model, config['models'])}",
+                )
     return config
 
 

@@ -47,9 +47,11 @@ class Encoded:
     words_without_subtokens: int = 0
     cut_subtokens: int = 0
     lengths: np.ndarray = field(init=False)
+    label_counts: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.lengths = np.array([len(ids) for ids in self.input_ids], dtype=np.int64)
+        self.label_counts = np.array([int((lab != IGNORE).sum()) for lab in self.labels], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -167,6 +169,40 @@ def length_bucketed_batches(
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def microbatches(lengths: np.ndarray, batch: np.ndarray, overhead_tokens: int) -> list[np.ndarray]:
+    """Split one batch into micro-batches of similar length that together cost the least padding.
+
+    A batch of ``batch_size`` items is one optimisation step, but it need not be
+    one forward pass: one long window in a batch of short ones would pad every
+    row to its length. The batch is sorted by length and cut into consecutive
+    groups so that the sum over groups of ``overhead_tokens + rows * width`` is
+    least (an exact dynamic programme over cut points). ``overhead_tokens`` is
+    the fixed cost of one more forward and backward pass, in padded tokens:
+    small on a CPU, large on a GPU, where small passes leave the device idle.
+    The training loop accumulates the gradients of the groups and divides the
+    loss by the labels of the whole batch, so the step is the same as one pass
+    over the whole batch (up to the order of float additions and the dropout
+    masks drawn).
+    """
+    batch = batch[np.argsort(lengths[batch], kind="stable")]
+    widths = lengths[batch]
+    n = len(batch)
+    cost = np.zeros(n + 1)
+    cut = np.zeros(n + 1, dtype=np.int64)
+    starts = np.arange(n)
+    for end in range(1, n + 1):
+        # a group batch[start:end] costs overhead + (end - start) * widths[end - 1]
+        candidates = cost[:end] + overhead_tokens + (end - starts[:end]) * widths[end - 1]
+        cut[end] = int(np.argmin(candidates))
+        cost[end] = candidates[cut[end]]
+    groups = []
+    end = n
+    while end > 0:
+        groups.append(batch[cut[end] : end])
+        end = cut[end]
+    return groups[::-1]
 
 
 def sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:

@@ -7,9 +7,10 @@ the live weights, and saved. Validation F1 is computed every epoch like the test
 scores (strict IOB2 on words). Test languages can be tracked every epoch
 (``track_test_langs``) but never steer model selection.
 
-It is fast by default: dynamic padding with length-bucketed batches (reshuffled
-every epoch), bf16 autocast, fused AdamW and TF32 on CUDA, no host
-synchronisation per step beyond what the progress bar shows.
+It is fast by default: length-bucketed batches (reshuffled every epoch), each
+computed in micro-batches of similar length that waste little on padding,
+fused AdamW, bf16 autocast and TF32 on CUDA, and no host synchronisation per
+step beyond what the progress bar shows.
 
 At the end of every epoch a checkpoint (model, optimizer, scheduler, early
 stopping, best weights, history, random states) goes to ``resume/checkpoint.pt``
@@ -39,7 +40,7 @@ from tqdm.auto import tqdm
 
 from xner import __version__
 from xner.evaluate import autocast, predict, score, to_device
-from xner.features import IGNORE, Encoded, collate, encode, length_bucketed_batches
+from xner.features import IGNORE, Encoded, collate, encode, length_bucketed_batches, microbatches
 from xner.io import atomic_path, read_sentences
 from xner.labels import LABELS
 from xner.models import count_parameters, freeze_encoder, load_model, load_tokenizer
@@ -48,6 +49,11 @@ from xner.runs import TrainSettings
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "resume/checkpoint.pt"
+
+# The fixed cost of one more forward and backward pass, in padded sub-tokens, by
+# device type: what a batch must save in padding to be split (see microbatches).
+# Measured with `xner bench` (README, "Speed").
+MICROBATCH_OVERHEAD_TOKENS = {"cpu": 128, "cuda": 4096}
 
 
 @dataclass
@@ -109,6 +115,26 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def prepare_device(name: str, precision: str) -> tuple[torch.device, str]:
+    """The device (TF32 allowed on CUDA) and the precision a setting means there: bf16 or fp32."""
+    dev = pick_device(name)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    bf16 = precision == "bf16" or (dev.type == "cuda" and precision == "auto")
+    return dev, "bf16" if bf16 else "fp32"
+
+
+def make_optimizer(model, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
+    """AdamW over the trainable parameters, fused (one kernel for all of them) on CUDA and CPU."""
+    return torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        fused=device.type in ("cuda", "cpu"),
+    )
+
+
 def fingerprint(model_path: str, settings: TrainSettings, inputs: Sequence[Path]) -> str:
     """What a checkpoint must match to be resumed: model, hyperparameters, input bytes."""
     digest = hashlib.sha256(json.dumps([model_path, asdict(settings)], sort_keys=True).encode())
@@ -134,15 +160,7 @@ def train(
     """
     out_dir = Path(out_dir)
     wall_start = time.perf_counter()
-    dev = pick_device(device)
-    if dev.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    precision = (
-        "bf16"
-        if settings.precision == "bf16" or (dev.type == "cuda" and settings.precision == "auto")
-        else "fp32"
-    )
+    dev, precision = prepare_device(device, settings.precision)
     torch.manual_seed(settings.seed)
 
     # Model and data
@@ -163,10 +181,7 @@ def train(
         "train: %d windows, %d sub-tokens; val: %d windows", len(train_enc), train_enc.n_tokens, len(val_enc)
     )
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        params, lr=settings.lr, weight_decay=settings.weight_decay, fused=dev.type == "cuda"
-    )
+    optimizer = make_optimizer(model, settings, dev)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=settings.lr_factor, patience=settings.lr_patience
     )
@@ -301,47 +316,87 @@ def train_one_epoch(
     pad_id: int,
     device,
     precision: str,
+    overhead_tokens: int | None = None,
 ) -> tuple[float, int, float]:
-    """One pass over the training windows; returns mean loss per labelled sub-token, tokens, seconds."""
+    """One pass over the training windows; returns mean loss per labelled sub-token, tokens, seconds.
+
+    Each batch is one optimiser step, computed in micro-batches of similar length
+    (:func:`xner.features.microbatches`; ``overhead_tokens`` defaults to the
+    device's :data:`MICROBATCH_OVERHEAD_TOKENS`) whose gradients add up to the
+    whole batch's.
+    """
     model.train()
     start = time.perf_counter()
-    rng = np.random.default_rng([settings.seed, epoch])  # the batch order depends on seed and epoch only
-    batches = length_bucketed_batches(encoded.lengths, settings.batch_size, rng)
-    multiple = 8 if device.type == "cuda" else 1
+    batches = epoch_plan(encoded, settings, epoch, device, overhead_tokens)
+    multiple = pad_multiple(device)
     loss_sum = torch.zeros((), device=device)
-    label_count = torch.zeros((), device=device, dtype=torch.long)
+    label_count = 0
     tokens = int(encoded.lengths.sum())
     params = [p for p in model.parameters() if p.requires_grad]
     seen = 0
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
     for step, batch in enumerate(bar, start=1):
-        seen += int(encoded.lengths[batch].sum())
-        inputs = to_device(collate(encoded, batch, pad_id, multiple), device)
-        labels = inputs.pop("labels")
-        with autocast(device, precision):
-            logits = model(**inputs).logits
-        logits = logits.float().view(-1, logits.shape[-1])
-        n_labels = (labels != IGNORE).sum()
-        # mean over labelled sub-tokens; a batch without any (possible only in odd data) adds nothing
-        loss_total = torch.nn.functional.cross_entropy(
-            logits, labels.view(-1), ignore_index=IGNORE, reduction="sum"
-        )
-        loss = loss_total / n_labels.clamp(min=1)
-        loss.backward()
+        seen += sum(int(encoded.lengths[group].sum()) for group in batch)
+        # mean over the labelled sub-tokens of the whole batch, whatever its micro-batches;
+        # a batch without any (possible only in odd data) adds nothing
+        n_labels = int(encoded.label_counts[np.concatenate(batch)].sum())
+        for group in batch:
+            inputs = to_device(collate(encoded, group, pad_id, multiple), device)
+            labels = inputs.pop("labels")
+            with autocast(device, precision):
+                logits = model(**inputs).logits
+            loss_total = torch.nn.functional.cross_entropy(
+                logits.float().view(-1, logits.shape[-1]),
+                labels.view(-1),
+                ignore_index=IGNORE,
+                reduction="sum",
+            )
+            (loss_total / max(n_labels, 1)).backward()
+            loss_sum += loss_total.detach()
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        loss_sum += loss.detach() * n_labels
         label_count += n_labels
         if step % 25 == 0 or step == len(batches):  # the only host synchronisation
-            mean_loss = loss_sum.item() / max(label_count.item(), 1)
+            mean_loss = loss_sum.item() / max(label_count, 1)
             bar.set_postfix(
                 loss=f"{mean_loss:.4f}", tok_s=int(seen / (time.perf_counter() - start)), refresh=False
             )
     bar.close()
     seconds = time.perf_counter() - start
-    return loss_sum.item() / max(label_count.item(), 1), tokens, seconds
+    return loss_sum.item() / max(label_count, 1), tokens, seconds
+
+
+def pad_multiple(device: torch.device) -> int:
+    """Batches are padded to a multiple of this (8 on CUDA, for tensor-core shapes)."""
+    return 8 if device.type == "cuda" else 1
+
+
+def epoch_plan(
+    encoded: Encoded,
+    settings: TrainSettings,
+    epoch: int,
+    device: torch.device,
+    overhead_tokens: int | None = None,
+) -> list[list[np.ndarray]]:
+    """The epoch's batches, each a list of micro-batches (window indices); depends on seed and epoch only."""
+    rng = np.random.default_rng([settings.seed, epoch])
+    if overhead_tokens is None:
+        overhead_tokens = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
+    return [
+        microbatches(encoded.lengths, batch, overhead_tokens)
+        for batch in length_bucketed_batches(encoded.lengths, settings.batch_size, rng)
+    ]
+
+
+def padded_tokens(encoded: Encoded, plan: list[list[np.ndarray]], multiple: int = 1) -> int:
+    """Sub-token positions a plan computes on, padding included."""
+    return sum(
+        len(group) * -(-int(encoded.lengths[group].max()) // multiple) * multiple
+        for batch in plan
+        for group in batch
+    )
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -1,0 +1,242 @@
+"""xner.bench and xner.architectures: the measuring parts on hand-made cases, and one tiny `xner bench` run.
+
+No test here asserts a time: speed targets are checked by `make bench` only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import run_xner
+from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES, build_model
+from xner.bench import (
+    BenchSettings,
+    CountingCollator,
+    _agreement,
+    check_targets,
+    hf_encode,
+    model_flops,
+    non_embedding_parameters,
+    spread,
+    trainer_word_tags,
+)
+from xner.demo import generate_sentences
+from xner.features import IGNORE, encode
+from xner.labels import LABEL_TO_ID, LABELS
+from xner.models import train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    pairs = generate_sentences("en", "train", 200, seed=5)
+    return [[w for w, _ in s] for s in pairs], [[t for _, t in s] for s in pairs]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(sentences):
+    return train_tokenizer(sentences[0], "bert", 300)  # small: words split into several sub-tokens
+
+
+def test_trainer_features_label_the_same_sub_tokens_as_xner(sentences, tokenizer):
+    tokens, tags = sentences
+    features = hf_encode(tokenizer, tokens, tags, max_length=256)
+    encoded = encode(tokenizer, tokens, tags, max_length=256)
+    assert any(len(f["input_ids"]) > len(t) + 2 for f, t in zip(features, tokens))  # sub-words exist
+    windows = np.bincount(encoded.sentence)
+    compared = 0
+    for i in np.nonzero(encoded.sentence >= 0)[0]:
+        s = encoded.sentence[i]
+        if windows[s] == 1:  # a sentence xner splits into windows, the Trainer's example truncates
+            assert features[s]["input_ids"] == encoded.input_ids[i].tolist()
+            assert features[s]["labels"] == encoded.labels[i].tolist()
+            compared += 1
+    assert compared >= len(tokens) - 2
+
+
+def test_trainer_word_tags_read_the_first_sub_tokens():
+    labels = np.array([[IGNORE, 0, IGNORE, 3, IGNORE], [IGNORE, 1, IGNORE, IGNORE, IGNORE]])
+    logits = np.zeros((2, 5, len(LABELS)))
+    logits[0, 1, LABEL_TO_ID["B-PER"]] = 1
+    logits[0, 2, LABEL_TO_ID["B-LOC"]] = 9  # a continuation sub-token: ignored
+    logits[0, 3, LABEL_TO_ID["I-PER"]] = 1
+    logits[1, 1, LABEL_TO_ID["O"]] = 1
+    assert trainer_word_tags(logits, labels) == [["B-PER", "I-PER"], ["O"]]
+
+
+def test_agreement_counts_words_and_refuses_different_sentences():
+    assert _agreement([["O", "B-PER"], ["O"]], [["O", "B-LOC"], ["O"]]) == pytest.approx(2 / 3)
+    assert math.isnan(_agreement([["O"]], [["O", "O"]]))
+
+
+def test_spread_gives_median_and_range():
+    assert spread([3.0, 1.0, 2.0]) == {"values": [3.0, 1.0, 2.0], "median": 2.0, "min": 1.0, "max": 3.0}
+
+
+def test_model_flops_count_dense_work_and_each_windows_attention(tokenizer):
+    model = build_model(ARCHITECTURES["small-bert"], tokenizer, len(LABELS))
+    params = non_embedding_parameters(model)
+    config = model.config
+    lengths = np.array([10, 30])
+    forward = 2 * params * 40 + 4 * config.num_hidden_layers * config.hidden_size * (100 + 900)
+    assert model_flops(model, lengths, training=False) == pytest.approx(forward)
+    assert model_flops(model, lengths, training=True) == pytest.approx(3 * forward)
+    # embeddings are not counted, the encoder layers and the head are
+    assert params == sum(
+        p.numel() for n, p in model.named_parameters() if not n.startswith("bert.embeddings")
+    )
+
+
+def test_counting_collator_counts_padded_positions(tokenizer):
+    from transformers import DataCollatorForTokenClassification
+
+    counting = CountingCollator(DataCollatorForTokenClassification(tokenizer))
+    batch = counting(
+        [
+            {"input_ids": [2, 5, 3], "labels": [IGNORE, 0, IGNORE]},
+            {"input_ids": [2, 3], "labels": [IGNORE, IGNORE]},
+        ]
+    )
+    assert batch["input_ids"].shape == (2, 3) and counting.padded_tokens == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "millions"),
+    # the published models' sizes with a 7-label head instead of the pooler (mBERT, XLM-R) or as published
+    [("bert-base-multilingual-cased", 177.3), ("xlm-roberta-base", 277.5), ("mdeberta-v3-base", 278.2)],
+)
+def test_base_size_shapes_have_the_published_sizes(name, millions, tokenizer):
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        model = build_model(ARCHITECTURES[name], tokenizer, len(LABELS))
+    total = sum(p.numel() for p in model.parameters())
+    assert total / 1e6 == pytest.approx(millions, rel=0.01)
+    assert model.config.model_type == ARCHITECTURES[name].model_type
+    assert model.config.pad_token_id == tokenizer.pad_token_id
+    assert name in GPU_ARCHITECTURES
+
+
+def test_a_tokenizer_larger_than_the_model_is_refused(tokenizer):
+    small = ARCHITECTURES["small-bert"]
+    tiny = type(small)(small.name, small.model_type, {**small.config, "vocab_size": 10})
+    with pytest.raises(ValueError, match="more than the model"):
+        build_model(tiny, tokenizer, len(LABELS))
+
+
+def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, seconds=1.0):
+    arch = {
+        "train_sentences": 16000,
+        "ratios": {
+            "train": {p: {"median": r} for p, r in ratios.items() if p != "trainer_predict"},
+            "inference": {"trainer_predict": {"median": ratios["trainer_predict"]}},
+        },
+        "train": {"xner": {"mfu": mfu, "seconds": {"median": seconds}}},
+        "inference": {"xner": {"seconds": {"median": seconds / 10}}},
+        "quality": {
+            "difference": quality_difference,
+            "tolerance": tolerance,
+            "within_noise": abs(quality_difference) <= tolerance,
+        },
+    }
+    names = ["small-bert"] if device == "cpu" else list(GPU_ARCHITECTURES)
+    return {"device": {"type": device}, "architectures": {n: arch for n in names}}
+
+
+def test_cpu_targets_are_the_issues():
+    ok = check_targets(_result("cpu", {"trainer": 2.1, "trainer_grouped": 1.25, "trainer_predict": 2.0}))
+    assert [t["passed"] for t in ok] == [True, True, True, True]
+    bad = check_targets(
+        _result(
+            "cpu", {"trainer": 1.9, "trainer_grouped": 1.1, "trainer_predict": 1.5}, quality_difference=0.05
+        )
+    )
+    assert [t["passed"] for t in bad] == [False, False, False, False]
+
+
+def test_gpu_targets_are_the_issues():
+    targets = check_targets(_result("cuda", {"trainer": 3.5, "trainer_predict": 5}, mfu=0.31, seconds=4.9))
+    by_name = {(t["architecture"], t["target"]): t for t in targets}
+    assert all(t["passed"] for t in targets)
+    assert ("bert-base-multilingual-cased", "training model FLOPs utilisation") in by_name
+    assert ("mdeberta-v3-base", "training epoch, 16,000 sentences (s)") in by_name
+    assert ("mdeberta-v3-base", "inference over the test set (s)") in by_name
+    slow = check_targets(_result("cuda", {"trainer": 2.9, "trainer_predict": 5}, mfu=0.2, seconds=12))
+    assert not any(t["passed"] for t in slow if t["target"].startswith(("training", "inference")))
+
+
+def test_defaults_follow_the_device():
+    cpu = BenchSettings().resolved(torch.device("cpu"))
+    assert cpu.architectures == ("small-bert",) and cpu.precision == "fp32" and cpu.train_sentences == 4000
+    cuda = BenchSettings().resolved(torch.device("cuda"))
+    assert (
+        cuda.architectures == GPU_ARCHITECTURES and cuda.precision == "bf16" and cuda.train_sentences == 16000
+    )
+    assert BenchSettings(train_sentences=10).resolved(torch.device("cuda")).train_sentences == 10
+
+
+@pytest.mark.slow
+def test_bench_end_to_end_on_synthetic_data(tmp_path):
+    out = tmp_path / "bench"
+    result = run_xner(
+        "bench",
+        "--out",
+        str(out),
+        "--panx-dir",
+        str(tmp_path / "nowhere"),  # no real data: the synthetic demo sentences
+        "--train-sentences",
+        "160",
+        "--test-sentences",
+        "100",
+        "--val-sentences",
+        "60",
+        "--repetitions",
+        "2",
+        "--quality-epochs",
+        "1",
+        "--quality-seeds",
+        "2",
+        "--threads",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    bench = json.loads((out / "bench.json").read_text())
+    assert bench["data"] == {
+        "source": "synthetic demo sentences (xner.demo)",
+        "train": 160,
+        "val": 60,
+        "test": 100,
+    }
+    arch = bench["architectures"]["small-bert"]
+    assert set(arch["train"]) == {"xner", "trainer", "trainer_grouped", "trainer_pad256"}
+    for peer, summary in arch["train"].items():
+        assert len(summary["seconds"]["values"]) == 2
+        assert 0 <= summary["padding_fraction"] < 1
+        assert summary["peak_memory_mib"] > 0 and summary["mfu"] > 0
+        if peer != "xner":  # each ratio is the peer's time over xner's, repetition by repetition
+            ratios = [
+                b / a
+                for a, b in zip(arch["train"]["xner"]["seconds"]["values"], summary["seconds"]["values"])
+            ]
+            assert arch["ratios"]["train"][peer]["values"] == pytest.approx(ratios)
+    # padding to 256 computes on 256 positions per sentence; xner pads least
+    assert arch["train"]["trainer_pad256"]["padded_tokens"] == 160 * 256
+    assert arch["train"]["xner"]["padded_tokens"] < arch["train"]["trainer"]["padded_tokens"]
+    # same weights, same words: both inference paths predict the same tags
+    assert arch["inference_word_agreement"] > 0.99
+    assert len(arch["quality"]["val_f1"]["xner"]) == 2
+    assert {t["target"] for t in bench["targets"]} >= {
+        "training: xner / default Trainer (median)",
+        "inference: xner / Trainer.predict (median)",
+    }
+    md = (out / "bench.md").read_text()
+    assert "## Targets" in md and "trainer_pad256" in md
+
+
+def test_bench_refuses_bad_options(tmp_path):
+    result = run_xner("bench", "--out", str(tmp_path), "--repetitions", "0")
+    assert result.returncode == 1
+    assert "--repetitions must be positive" in result.stderr
+    assert not list(tmp_path.iterdir())
