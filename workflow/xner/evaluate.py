@@ -60,7 +60,7 @@ def to_device(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, t
     return out
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(
     model,
     encoded: Encoded,
