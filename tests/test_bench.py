@@ -68,9 +68,12 @@ def test_trainer_word_tags_read_the_first_sub_tokens():
     assert trainer_word_tags(logits, labels) == [["B-PER", "I-PER"], ["O"]]
 
 
-def test_agreement_counts_words_and_refuses_different_sentences():
-    assert _agreement([["O", "B-PER"], ["O"]], [["O", "B-LOC"], ["O"]]) == pytest.approx(2 / 3)
-    assert math.isnan(_agreement([["O"]], [["O", "O"]]))
+def test_agreement_counts_words_of_the_sentences_both_predict_whole():
+    share, compared = _agreement([["O", "B-PER"], ["O"]], [["O", "B-LOC"], ["O"]])
+    assert share == pytest.approx(2 / 3) and compared == 2
+    # a sentence the Trainer truncated (fewer predictions) is left out
+    assert _agreement([["O", "O", "B-PER"], ["O"]], [["O", "O"], ["B-LOC"]]) == (0.0, 1)
+    assert math.isnan(_agreement([["O"]], [["O"], ["O"]])[0])
 
 
 def test_spread_gives_median_and_range():

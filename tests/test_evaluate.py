@@ -102,3 +102,29 @@ def test_windows_and_words_without_sub_tokens_are_all_scored():
         device=torch.device("cpu"),
     )  # fmt: skip
     assert [t for part in alone.tags for t in part] == result.tags[0]
+
+
+def test_micro_batches_change_no_prediction():
+    """Cutting evaluation batches into micro-batches gives the same tags and loss as whole batches."""
+    import torch
+
+    from xner.architectures import ARCHITECTURES, build_model
+    from xner.demo import generate_sentences
+    from xner.evaluate import predict
+    from xner.features import encode
+    from xner.labels import LABELS
+    from xner.models import train_tokenizer
+
+    pairs = generate_sentences("en", "test", 120, seed=4)
+    tokens, tags = [[w for w, _ in s] for s in pairs], [[t for _, t in s] for s in pairs]
+    tokens[7], tags[7] = tokens[7] * 8, tags[7] * 8  # one long sentence among short ones
+    tokenizer = train_tokenizer(tokens, "bert", 400)
+    model = build_model(ARCHITECTURES["small-bert"], tokenizer, len(LABELS), seed=1)
+    encoded = encode(tokenizer, tokens, tags, max_length=256)
+    cpu = torch.device("cpu")
+    common = {"batch_size": 32, "pad_id": tokenizer.pad_token_id, "device": cpu, "precision": "fp32"}
+    split = predict(model, encoded, overhead_tokens=0, **common)
+    whole = predict(model, encoded, overhead_tokens=10**9, **common)
+    assert split.tags == whole.tags
+    assert split.loss == pytest.approx(whole.loss, rel=1e-5)
+    assert len(set(map(tuple, split.tags))) > 1  # a random model still predicts more than one tag pattern

@@ -23,7 +23,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from xner.errors import DataFormatError
-from xner.features import IGNORE, Encoded, collate, sorted_batches
+from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, microbatches, sorted_batches
 from xner.io import atomic_outputs
 from xner.labels import ENTITY_TYPES, LABELS
 
@@ -69,29 +69,37 @@ def predict(
     pad_id: int,
     device: torch.device,
     precision: str = "auto",
+    overhead_tokens: int | None = None,
 ) -> Prediction:
-    """Predict a tag for every word of the encoded sentences; words without sub-tokens get ``O``."""
+    """Predict a tag for every word of the encoded sentences; words without sub-tokens get ``O``.
+
+    Windows go longest first in batches of ``batch_size``, each cut into
+    micro-batches where that saves padding (:func:`xner.features.microbatches`).
+    """
     model.eval()
     start = time.perf_counter()
     word_preds = [np.zeros(n, dtype=np.int64) for n in encoded.n_words]
     loss_sum = torch.zeros((), device=device)
     label_count = torch.zeros((), device=device, dtype=torch.long)
     multiple = 8 if device.type == "cuda" else 1
+    if overhead_tokens is None:
+        overhead_tokens = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
     for batch in sorted_batches(encoded.lengths, batch_size):
-        inputs = to_device(collate(encoded, batch, pad_id, multiple), device)
-        labels = inputs.pop("labels")
-        with autocast(device, precision):
-            logits = model(**inputs).logits
-        logits = logits.float()
-        loss_sum += torch.nn.functional.cross_entropy(
-            logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=IGNORE, reduction="sum"
-        )
-        label_count += (labels != IGNORE).sum()
-        best = logits.argmax(-1).cpu().numpy()
-        for row, i in enumerate(batch):
-            first = encoded.first[i]
-            positions = np.nonzero(first >= 0)[0]
-            word_preds[encoded.sentence[i]][first[positions]] = best[row, positions]
+        for group in microbatches(encoded.lengths, batch, overhead_tokens):
+            inputs = to_device(collate(encoded, group, pad_id, multiple), device)
+            labels = inputs.pop("labels")
+            with autocast(device, precision):
+                logits = model(**inputs).logits
+            logits = logits.float()
+            loss_sum += torch.nn.functional.cross_entropy(
+                logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=IGNORE, reduction="sum"
+            )
+            label_count += (labels != IGNORE).sum()
+            best = logits.argmax(-1).cpu().numpy()
+            for row, i in enumerate(group):
+                first = encoded.first[i]
+                positions = np.nonzero(first >= 0)[0]
+                word_preds[encoded.sentence[i]][first[positions]] = best[row, positions]
     count = int(label_count.item())
     loss = float(loss_sum.item()) / count if count else float("nan")
     return Prediction(

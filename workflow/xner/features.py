@@ -27,6 +27,12 @@ logger = logging.getLogger(__name__)
 
 IGNORE = -100
 
+# The fixed cost of one more forward (and backward) pass, in padded sub-tokens, by
+# device type: what a batch must save in padding to be cut in two (see microbatches).
+# CPU: chosen with `xner bench` (README, "Speed"); CUDA: an estimate of a pass's
+# launch overhead, not yet measured.
+MICROBATCH_OVERHEAD_TOKENS = {"cpu": 128, "cuda": 4096}
+
 
 @dataclass
 class Encoded:

@@ -40,7 +40,15 @@ from tqdm.auto import tqdm
 
 from xner import __version__
 from xner.evaluate import autocast, predict, score, to_device
-from xner.features import IGNORE, Encoded, collate, encode, length_bucketed_batches, microbatches
+from xner.features import (
+    IGNORE,
+    MICROBATCH_OVERHEAD_TOKENS,
+    Encoded,
+    collate,
+    encode,
+    length_bucketed_batches,
+    microbatches,
+)
 from xner.io import atomic_path, read_sentences
 from xner.labels import LABELS
 from xner.models import count_parameters, freeze_encoder, load_model, load_tokenizer
@@ -49,11 +57,6 @@ from xner.runs import TrainSettings
 logger = logging.getLogger(__name__)
 
 CHECKPOINT = "resume/checkpoint.pt"
-
-# The fixed cost of one more forward and backward pass, in padded sub-tokens, by
-# device type: what a batch must save in padding to be split (see microbatches).
-# Measured with `xner bench` (README, "Speed").
-MICROBATCH_OVERHEAD_TOKENS = {"cpu": 128, "cuda": 4096}
 
 
 @dataclass
