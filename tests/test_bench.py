@@ -173,6 +173,10 @@ def test_gpu_targets_are_the_issues():
 def test_defaults_follow_the_device():
     cpu = BenchSettings().resolved(torch.device("cpu"))
     assert cpu.architectures == ("small-bert",) and cpu.precision == "fp32" and cpu.train_sentences == 4000
+    assert (
+        cpu.microbatch_overhead == 128
+        and BenchSettings(microbatch_overhead=0).resolved(torch.device("cpu")).microbatch_overhead == 0
+    )
     cuda = BenchSettings().resolved(torch.device("cuda"))
     assert (
         cuda.architectures == GPU_ARCHITECTURES and cuda.precision == "bf16" and cuda.train_sentences == 16000

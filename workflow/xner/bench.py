@@ -52,7 +52,7 @@ import torch
 
 from xner.architectures import ARCHITECTURES, CPU_ARCHITECTURES, GPU_ARCHITECTURES, Architecture, build_model
 from xner.evaluate import predict, score
-from xner.features import IGNORE, Encoded, encode
+from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, encode
 from xner.io import atomic_outputs, markdown_table
 from xner.labels import LABEL_TO_ID, LABELS
 from xner.runs import TrainSettings
@@ -91,6 +91,7 @@ class BenchSettings:
     quality_seeds: int = 3
     quality: bool = True
     peers: tuple[str, ...] = TRAIN_PEERS
+    microbatch_overhead: int = -1  # xner's micro-batch cost (features.MICROBATCH_OVERHEAD_TOKENS if < 0)
     seed: int = 0
 
     def resolved(self, device: torch.device) -> BenchSettings:
@@ -102,6 +103,11 @@ class BenchSettings:
             test_sentences=self.test_sentences or (10**9 if cuda else 4000),
             lr=self.lr or (1e-4 if cuda else 1e-3),
             precision=self.precision if self.precision != "auto" else ("bf16" if cuda else "fp32"),
+            microbatch_overhead=(
+                self.microbatch_overhead
+                if self.microbatch_overhead >= 0
+                else MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
+            ),
         )
 
 
@@ -367,7 +373,7 @@ def xner_epoch(
     model, init, encoded: Encoded, settings: BenchSettings, device, pad_id: int, seed: int, epoch=1
 ):
     """One epoch of xner's loop from ``init`` (with a fresh fused AdamW, as ``xner train`` makes)."""
-    from xner.train import epoch_plan, make_optimizer, pad_multiple, train_one_epoch
+    from xner.train import epoch_plan, make_optimizer, pad_multiple, padded_tokens, train_one_epoch
 
     model.load_state_dict(init)
     train_settings = _train_settings(settings, seed)
@@ -382,16 +388,11 @@ def xner_epoch(
             pad_id=pad_id,
             device=device,
             precision=settings.precision,
+            overhead_tokens=settings.microbatch_overhead,
         )
-    plan = epoch_plan(encoded, train_settings, epoch, device)
-    padded = _plan_padded(encoded, plan, pad_multiple(device))
+    plan = epoch_plan(encoded, train_settings, epoch, device, settings.microbatch_overhead)
+    padded = padded_tokens(encoded, plan, pad_multiple(device))
     return Measurement(box["seconds"], tokens, padded, box["peak_mib"], loss)
-
-
-def _plan_padded(encoded, plan, multiple):
-    from xner.train import padded_tokens
-
-    return padded_tokens(encoded, plan, multiple)
 
 
 def _train_settings(settings: BenchSettings, seed: int) -> TrainSettings:
@@ -428,13 +429,13 @@ def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Me
             pad_id=pad_id,
             device=device,
             precision=settings.precision,
+            overhead_tokens=settings.microbatch_overhead,
         )
-    from xner.features import MICROBATCH_OVERHEAD_TOKENS, microbatches, sorted_batches
+    from xner.features import microbatches, sorted_batches
     from xner.train import pad_multiple, padded_tokens
 
-    overhead = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
     plan = [
-        microbatches(encoded.lengths, b, overhead)
+        microbatches(encoded.lengths, b, settings.microbatch_overhead)
         for b in sorted_batches(encoded.lengths, settings.eval_batch_size)
     ]
     padded = padded_tokens(encoded, plan, pad_multiple(device))
@@ -623,6 +624,7 @@ def quality_check(model, init, tokenizer, data, settings, device, work_dir, prog
                 pad_id=pad_id,
                 device=device,
                 precision=settings.precision,
+                overhead_tokens=settings.microbatch_overhead,
             )
         f1["xner"].append(_val_f1(model, val_enc, data, settings, device, pad_id))
         model.load_state_dict(init)
@@ -832,7 +834,8 @@ def bench_markdown(result: dict) -> str:
         f"torch {result['versions']['torch']}, transformers {result['versions']['transformers']}. "
         f"Data: {result['data']['source']}, {result['data']['train']} training and {result['data']['test']} "
         f"test sentences; batch size {result['settings']['batch_size']}, {result['settings']['precision']}, "
-        f"{result['settings']['repetitions']} repetitions. Matrix products: "
+        f"{result['settings']['repetitions']} repetitions; xner's micro-batch overhead "
+        f"{result['settings']['microbatch_overhead']} sub-tokens. Matrix products: "
         f"{result['matmul']['flops_per_second'] / 1e12:.2f} TFLOP/s ({result['matmul']['dtype']}).",
         "",
         "## Targets",

@@ -645,6 +645,13 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         choices=["trainer", "trainer_grouped", "trainer_pad256"],
         help="training peers to time; repeat for several (default: all three)",
     )
+    p.add_argument(
+        "--microbatch-overhead",
+        type=int,
+        default=-1,
+        help="xner's cost of one more forward pass, in padded sub-tokens, when it cuts batches into "
+        "micro-batches; a huge value turns micro-batches off (default: 128 on CPU, 4096 on CUDA)",
+    )
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's own)")
     p.set_defaults(func=_run_bench)
 
@@ -683,6 +690,7 @@ def _run_bench(args: argparse.Namespace) -> None:
         quality_seeds=args.quality_seeds,
         quality=not args.no_quality,
         peers=tuple(args.peers or TRAIN_PEERS),
+        microbatch_overhead=args.microbatch_overhead,
     )
     result = run_bench(settings, args.panx_dir, args.out)
     for target in result["targets"]:
