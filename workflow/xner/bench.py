@@ -52,7 +52,15 @@ import torch
 
 from xner.architectures import ARCHITECTURES, CPU_ARCHITECTURES, GPU_ARCHITECTURES, Architecture, build_model
 from xner.evaluate import predict, score
-from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, encode
+from xner.features import (
+    IGNORE,
+    MICROBATCH_OVERHEAD_TOKENS,
+    Encoded,
+    encode,
+    eval_plan,
+    pad_multiple,
+    padded_tokens,
+)
 from xner.io import atomic_outputs, markdown_table
 from xner.labels import LABEL_TO_ID, LABELS
 from xner.runs import TrainSettings
@@ -373,7 +381,7 @@ def xner_epoch(
     model, init, encoded: Encoded, settings: BenchSettings, device, pad_id: int, seed: int, epoch=1
 ):
     """One epoch of xner's loop from ``init`` (with a fresh fused AdamW, as ``xner train`` makes)."""
-    from xner.train import epoch_plan, make_optimizer, pad_multiple, padded_tokens, train_one_epoch
+    from xner.train import epoch_plan, make_optimizer, train_one_epoch
 
     model.load_state_dict(init)
     train_settings = _train_settings(settings, seed)
@@ -391,7 +399,7 @@ def xner_epoch(
             overhead_tokens=settings.microbatch_overhead,
         )
     plan = epoch_plan(encoded, train_settings, epoch, device, settings.microbatch_overhead)
-    padded = padded_tokens(encoded, plan, pad_multiple(device))
+    padded = padded_tokens(encoded, plan, pad_multiple(device.type))
     return Measurement(box["seconds"], tokens, padded, box["peak_mib"], loss)
 
 
@@ -431,14 +439,8 @@ def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Me
             precision=settings.precision,
             overhead_tokens=settings.microbatch_overhead,
         )
-    from xner.features import microbatches, sorted_batches
-    from xner.train import pad_multiple, padded_tokens
-
-    plan = [
-        microbatches(encoded.lengths, b, settings.microbatch_overhead)
-        for b in sorted_batches(encoded.lengths, settings.eval_batch_size)
-    ]
-    padded = padded_tokens(encoded, plan, pad_multiple(device))
+    plan = eval_plan(encoded.lengths, settings.eval_batch_size, settings.microbatch_overhead)
+    padded = padded_tokens(encoded, plan, pad_multiple(device.type))
     return Measurement(
         box["seconds"], encoded.n_tokens, padded, box["peak_mib"], prediction.loss, prediction.tags
     )
@@ -572,7 +574,9 @@ def bench_architecture(
         },
     }
     if settings.quality:
-        result["quality"] = quality_check(model, init, tokenizer, data, settings, device, work_dir, progress)
+        result["quality"] = quality_check(
+            model, init, tokenizer, data, train_enc, train_features, settings, device, work_dir, progress
+        )
     del model
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -594,7 +598,9 @@ def _agreement(a: list[list[str]] | None, b: list[list[str]] | None) -> tuple[fl
     return (same / words if words else float("nan")), len(pairs)
 
 
-def quality_check(model, init, tokenizer, data, settings, device, work_dir, progress=logger.info) -> dict:
+def quality_check(
+    model, init, tokenizer, data, train_enc, features, settings, device, work_dir, progress=logger.info
+) -> dict:
     """Validation F1 after ``quality_epochs`` epochs of xner's loop and of the default Trainer, per seed.
 
     Both start from the same weights with the same hyperparameters; both are
@@ -604,9 +610,7 @@ def quality_check(model, init, tokenizer, data, settings, device, work_dir, prog
     """
     from xner.train import make_optimizer, train_one_epoch
 
-    train_enc = encode(tokenizer, *data.train, max_length=settings.max_length)
     val_enc = encode(tokenizer, *data.val, max_length=settings.max_length)
-    features = hf_encode(tokenizer, *data.train, settings.max_length)
     pad_id = tokenizer.pad_token_id
     f1 = {"xner": [], "trainer": []}
     for k in range(settings.quality_seeds):

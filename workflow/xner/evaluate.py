@@ -23,7 +23,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from xner.errors import DataFormatError
-from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, microbatches, sorted_batches
+from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, eval_plan, pad_multiple
 from xner.io import atomic_outputs
 from xner.labels import ENTITY_TYPES, LABELS
 
@@ -81,11 +81,11 @@ def predict(
     word_preds = [np.zeros(n, dtype=np.int64) for n in encoded.n_words]
     loss_sum = torch.zeros((), device=device)
     label_count = torch.zeros((), device=device, dtype=torch.long)
-    multiple = 8 if device.type == "cuda" else 1
+    multiple = pad_multiple(device.type)
     if overhead_tokens is None:
         overhead_tokens = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
-    for batch in sorted_batches(encoded.lengths, batch_size):
-        for group in microbatches(encoded.lengths, batch, overhead_tokens):
+    for batch in eval_plan(encoded.lengths, batch_size, overhead_tokens):
+        for group in batch:
             inputs = to_device(collate(encoded, group, pad_id, multiple), device)
             labels = inputs.pop("labels")
             with autocast(device, precision):

@@ -217,6 +217,25 @@ def sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def eval_plan(lengths: np.ndarray, batch_size: int, overhead_tokens: int) -> list[list[np.ndarray]]:
+    """Evaluation batches (longest first), each cut into micro-batches where that saves padding."""
+    return [microbatches(lengths, batch, overhead_tokens) for batch in sorted_batches(lengths, batch_size)]
+
+
+def pad_multiple(device_type: str) -> int:
+    """Batches are padded to a multiple of this (8 on CUDA, for tensor-core shapes)."""
+    return 8 if device_type == "cuda" else 1
+
+
+def padded_tokens(encoded: Encoded, plan: list[list[np.ndarray]], multiple: int = 1) -> int:
+    """Sub-token positions a plan (batches of micro-batches) computes on, padding included."""
+    return sum(
+        len(group) * -(-int(encoded.lengths[group].max()) // multiple) * multiple
+        for batch in plan
+        for group in batch
+    )
+
+
 def collate(encoded: Encoded, batch: np.ndarray, pad_id: int, multiple_of: int = 1) -> dict[str, np.ndarray]:
     """Pad a batch of windows to its own longest length (rounded up to ``multiple_of``)."""
     width = int(encoded.lengths[batch].max())

@@ -48,6 +48,7 @@ from xner.features import (
     encode,
     length_bucketed_batches,
     microbatches,
+    pad_multiple,
 )
 from xner.io import atomic_path, read_sentences
 from xner.labels import LABELS
@@ -331,7 +332,7 @@ def train_one_epoch(
     model.train()
     start = time.perf_counter()
     batches = epoch_plan(encoded, settings, epoch, device, overhead_tokens)
-    multiple = pad_multiple(device)
+    multiple = pad_multiple(device.type)
     loss_sum = torch.zeros((), device=device)
     label_count = 0
     tokens = int(encoded.lengths.sum())
@@ -371,11 +372,6 @@ def train_one_epoch(
     return loss_sum.item() / max(label_count, 1), tokens, seconds
 
 
-def pad_multiple(device: torch.device) -> int:
-    """Batches are padded to a multiple of this (8 on CUDA, for tensor-core shapes)."""
-    return 8 if device.type == "cuda" else 1
-
-
 def epoch_plan(
     encoded: Encoded,
     settings: TrainSettings,
@@ -391,15 +387,6 @@ def epoch_plan(
         microbatches(encoded.lengths, batch, overhead_tokens)
         for batch in length_bucketed_batches(encoded.lengths, settings.batch_size, rng)
     ]
-
-
-def padded_tokens(encoded: Encoded, plan: list[list[np.ndarray]], multiple: int = 1) -> int:
-    """Sub-token positions a plan computes on, padding included."""
-    return sum(
-        len(group) * -(-int(encoded.lengths[group].max()) // multiple) * multiple
-        for batch in plan
-        for group in batch
-    )
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
