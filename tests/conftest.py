@@ -39,9 +39,9 @@ def independent_count(paths: list[Path]) -> dict[str, int]:
     return {"sentences": sentences, "tokens": words, "unique_tokens": len(vocabulary), **tags}
 
 
-def run_xner(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``python -m xner ARGS`` as a user would, capturing its output."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+def run_xner(*args: str, env_update: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m xner ARGS`` as a user would (with ``env_update`` in its environment), capturing its output."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow"), **(env_update or {})}
     return subprocess.run(
         [sys.executable, "-m", "xner", *args], capture_output=True, text=True, env=env, check=False, **kwargs
     )

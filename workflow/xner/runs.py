@@ -36,6 +36,7 @@ class TrainSettings:
     seed: int = 42
     eval_batch_size: int = 256
     precision: str = "auto"
+    batching: str = "balanced"
 
 
 HPARAM_HELP: dict[str, str] = {
@@ -52,6 +53,8 @@ HPARAM_HELP: dict[str, str] = {
     "seed": "random seed of initialisation, dropout and batch order",
     "eval_batch_size": "sentences per evaluation batch",
     "precision": "auto (bf16 autocast on CUDA, fp32 on CPU), bf16 or fp32",
+    "batching": "training batches: random, bucketed (by length) or balanced (by length, every word "
+    "weighed alike)",
 }
 
 # Hyperparameters in slug order, each with its short name in the slug.
@@ -68,6 +71,7 @@ SLUG_NAMES: dict[str, str] = {
     "max_length": "len",
     "precision": "",
     "eval_batch_size": "ebs",
+    "batching": "",
     "seed": "seed",
 }
 

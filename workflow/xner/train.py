@@ -44,11 +44,12 @@ from xner.features import (
     IGNORE,
     MICROBATCH_OVERHEAD_TOKENS,
     Encoded,
+    batching_policy,
     collate,
     encode,
-    length_bucketed_batches,
     microbatches,
     pad_multiple,
+    training_batches,
 )
 from xner.io import atomic_path, read_sentences
 from xner.labels import LABELS
@@ -337,6 +338,7 @@ def train_one_epoch(
     label_count = 0
     tokens = int(encoded.lengths.sum())
     params = [p for p in model.parameters() if p.requires_grad]
+    divisors = loss_divisors(encoded, batches, batching_policy(settings.batching).per_epoch_mean)
     seen = 0
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
     for step, batch in enumerate(bar, start=1):
@@ -344,6 +346,7 @@ def train_one_epoch(
         # mean over the labelled sub-tokens of the whole batch, whatever its micro-batches;
         # a batch without any (possible only in odd data) adds nothing
         n_labels = int(encoded.label_counts[np.concatenate(batch)].sum())
+        divisor = divisors[step - 1]
         for group in batch:
             inputs = to_device(collate(encoded, group, pad_id, multiple), device)
             labels = inputs.pop("labels")
@@ -355,7 +358,7 @@ def train_one_epoch(
                 ignore_index=IGNORE,
                 reduction="sum",
             )
-            (loss_total / max(n_labels, 1)).backward()
+            (loss_total / divisor).backward()
             loss_sum += loss_total.detach()
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
@@ -385,8 +388,23 @@ def epoch_plan(
         overhead_tokens = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
     return [
         microbatches(encoded.lengths, batch, overhead_tokens)
-        for batch in length_bucketed_batches(encoded.lengths, settings.batch_size, rng)
+        for batch in training_batches(encoded.lengths, settings.batch_size, rng, settings.batching)
     ]
+
+
+def loss_divisors(encoded: Encoded, batches: list[list[np.ndarray]], per_epoch_mean: bool) -> list[float]:
+    """What each batch's summed loss is divided by: its own labelled sub-tokens, or the epoch's mean per batch.
+
+    The first is the usual mean loss per batch; under length-bucketed batches it
+    makes a word in a batch of short sentences weigh more than one in a batch of
+    long sentences. The second weighs every labelled sub-token of the epoch alike.
+    A batch without labels (possible only in odd data) is divided by 1 and adds nothing.
+    """
+    counts = [int(encoded.label_counts[np.concatenate(batch)].sum()) for batch in batches]
+    if per_epoch_mean:
+        mean = sum(counts) / max(len(counts), 1)
+        return [max(mean, 1.0)] * len(counts)
+    return [float(max(c, 1)) for c in counts]
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
