@@ -36,7 +36,7 @@ test-slurm: setup ## the demo through profiles/slurm on a real one-node SLURM cl
 
 BENCH_ARGS ?=
 
-bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~30 min)
+bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~1 h)
 	xner bench --out results/bench $(BENCH_ARGS)
 
 test-fast: setup ## unit tests only (no end-to-end Snakemake runs)
