@@ -45,3 +45,13 @@ def run_xner(*args: str, env_update: dict[str, str] | None = None, **kwargs) -> 
     return subprocess.run(
         [sys.executable, "-m", "xner", *args], capture_output=True, text=True, env=env, check=False, **kwargs
     )
+
+
+def snakemake_env(workdir: Path) -> dict[str, str]:
+    """The environment of a Snakemake run in a test: offline, this Python first on PATH, a private HF cache."""
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(workdir / "hf_home"),
+    }

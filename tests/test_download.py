@@ -399,6 +399,35 @@ def test_panx_from_lang_template_url(tmp_path: Path, archives, server):
     assert server.hits["/panx/de.tar.gz"] == 1
 
 
+def test_tilde_in_data_path_is_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xtreme_dir: Path, outer_tar: Path, archives
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "panx").mkdir()
+    (tmp_path / "panx" / "de.tar.gz").write_bytes(archives["de"])
+
+    manifest = download_language("local", "en", tmp_path / "raw" / "local", path="~/xtreme")
+    assert manifest["origin"] == str(xtreme_dir)
+    out = tmp_path / "raw" / "tar"
+    manifest = download_language("panx_dataset", "en", out, path="~/panx_dataset.tar")
+    assert_panx_raw(out, manifest, "en", archives["en"], f"{outer_tar}!panx_dataset/en.tar.gz")
+    out = tmp_path / "raw" / "dir"
+    manifest = download_language("panx_dataset", "de", out, path="~/panx")
+    assert_panx_raw(out, manifest, "de", archives["de"], str(tmp_path / "panx" / "de.tar.gz"))
+    out = tmp_path / "raw" / "template"
+    manifest = download_language("panx_dataset", "de", out, path="~/panx/{lang}.tar.gz")
+    assert_panx_raw(out, manifest, "de", archives["de"], str(tmp_path / "panx" / "de.tar.gz"))
+
+
+def test_panx_lang_template_fills_only_lang(tmp_path: Path, archives):
+    directory = tmp_path / "{split}"  # other braces are part of the path
+    directory.mkdir()
+    (directory / "en.tar.gz").write_bytes(archives["en"])
+    out = tmp_path / "raw" / "en"
+    manifest = download_language("panx_dataset", "en", out, path=str(directory / "{lang}.tar.gz"))
+    assert_panx_raw(out, manifest, "en", archives["en"], str(directory / "en.tar.gz"))
+
+
 def test_existing_out_dir_replaced_on_success_and_kept_on_failure(tmp_path: Path, outer_tar: Path, archives):
     out = tmp_path / "raw" / "en"
     out.mkdir(parents=True)

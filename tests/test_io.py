@@ -8,7 +8,15 @@ import stat
 import pandas as pd
 import pytest
 
-from xner.io import atomic_outputs, atomic_path, markdown_table, sentences_table, write_parquet, write_table
+from xner.io import (
+    atomic_directory,
+    atomic_outputs,
+    atomic_path,
+    markdown_table,
+    sentences_table,
+    write_parquet,
+    write_table,
+)
 
 
 def test_atomic_path_leaves_nothing_on_error(tmp_path):
@@ -60,3 +68,60 @@ def test_write_table_csv_and_markdown(tmp_path):
         "| en\\|x | 3 | 0.9123 |",
         "| de | 10 | 1 |",
     ]
+
+
+def test_atomic_directory_replaces_a_directory_whole_or_not_at_all(tmp_path):
+    final = tmp_path / "model"
+    final.mkdir()
+    (final / "old.bin").write_text("old")
+    with pytest.raises(RuntimeError), atomic_directory(final) as tmp:
+        (tmp / "half.bin").write_text("half")
+        raise RuntimeError("crash while writing")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert [p.name for p in final.iterdir()] == ["old.bin"]
+    with atomic_directory(final) as tmp:
+        (tmp / "new.bin").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert [p.name for p in final.iterdir()] == ["new.bin"]
+    assert stat.S_IMODE(final.stat().st_mode) & 0o055  # not private to the owner, as mkdtemp makes it
+
+
+def test_atomic_directory_never_leaves_the_path_missing(tmp_path, monkeypatch):
+    """The old directory is swapped out in one step: at no moment is there no ``model``."""
+    import xner.io
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").touch()
+    if not xner.io.exchange_paths(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("no atomic exchange of paths here (renameat2)")
+    assert (tmp_path / "a").is_file() and (tmp_path / "b").is_dir()
+    final = tmp_path / "model"
+    final.mkdir()
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(xner.io.os, "replace", lambda a, b: (renames.append((a, b)), real_replace(a, b)))
+    with atomic_directory(final) as tmp:
+        (tmp / "new.bin").write_text("new")
+    assert renames == []  # no rename of the old directory out of the way
+    assert [p.name for p in final.iterdir()] == ["new.bin"]
+
+
+def test_atomic_directory_without_an_atomic_swap_puts_the_old_one_back_on_failure(tmp_path, monkeypatch):
+    import xner.io
+
+    final = tmp_path / "model"
+    final.mkdir()
+    (final / "old.bin").write_text("old")
+    monkeypatch.setattr(xner.io, "exchange_paths", lambda a, b: False)
+    real_replace = os.replace
+
+    def failing_second_rename(a, b):
+        if str(a).endswith(".tmp"):
+            raise OSError("disk full")
+        real_replace(a, b)
+
+    monkeypatch.setattr(xner.io.os, "replace", failing_second_rename)
+    with pytest.raises(OSError, match="disk full"), atomic_directory(final) as tmp:
+        (tmp / "new.bin").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert [p.name for p in final.iterdir()] == ["old.bin"]

@@ -16,7 +16,8 @@ from xner.demo import generate_sentences
 from xner.errors import ConfigError
 from xner.io import sentences_table, write_parquet
 from xner.models import TinyModelSettings, build_tiny_model
-from xner.speed import speed_hparams, speed_models, speed_table
+from xner.runs import speed_hparams, speed_models
+from xner.speed import speed_table
 
 
 @pytest.fixture(scope="module")

@@ -183,7 +183,7 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert torch.load(checkpoint, weights_only=False)["epoch"] == 1, "the kill must land in epoch 2"
+    assert torch.load(checkpoint, weights_only=True)["epoch"] == 1, "the kill must land in epoch 2"
     assert not (killed / "history.csv").exists()
 
     again = subprocess.run(
@@ -277,3 +277,67 @@ def test_loss_divisors_per_batch_or_per_epoch():
     assert loss_divisors(encoded, batches, per_epoch_mean=False) == [2.0, 20.0, 1.0]
     # the epoch's mean per batch: 22 labelled sub-tokens over 3 batches, every word alike
     assert loss_divisors(encoded, batches, per_epoch_mean=True) == [22 / 3] * 3
+
+
+class Payload:
+    """Pickles to a call of ``os.system``: what a planted checkpoint could do under weights_only=False."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _fresh_objects(corpus: Path):
+    model = load_model(corpus / "tiny", seed=0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    return model, optimizer, scheduler
+
+
+def test_a_checkpoint_that_would_run_code_is_ignored_and_runs_none(corpus, tmp_path, caplog):
+    from xner.train import resume
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"key": "k", "epoch": 1, "payload": Payload(marker)}, path)
+    model, optimizer, scheduler = _fresh_objects(corpus)
+    assert resume(path, "k", model, optimizer, scheduler, torch.device("cpu")) is None
+    assert not marker.exists()
+    assert "does not load safely" in caplog.text
+
+
+def test_a_checkpoint_for_another_model_is_ignored_and_never_half_applied(corpus, tmp_path, caplog):
+    from xner.train import EarlyStopping, resume
+
+    model, optimizer, scheduler = _fresh_objects(corpus)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    good = {
+        "key": "k",
+        "epoch": 1,
+        "model": {k: v + 1 for k, v in state.items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "stopper": {"patience": 3, "best_loss": 0.5, "best_epoch": 1, "bad_epochs": 0},
+        "best_state": state,
+        "history": [{"epoch": 1, "val_loss": 0.5}],
+        "rng_cpu": torch.get_rng_state(),
+        "rng_cuda": None,
+    }
+    path = tmp_path / "checkpoint.pt"
+    cpu = torch.device("cpu")
+    # the weights load, then the optimizer does not: the model must be put back
+    torch.save({**good, "optimizer": {"state": {}, "param_groups": []}}, path)
+    assert resume(path, "k", model, optimizer, scheduler, cpu) is None
+    assert all(torch.equal(model.state_dict()[k], state[k]) for k in state)
+    assert "does not fit this run" in caplog.text
+    # made for other settings: ignored as such
+    torch.save({**good, "key": "other"}, path)
+    assert resume(path, "k", model, optimizer, scheduler, cpu) is None
+    assert "made for other settings or data" in caplog.text
+    # a checkpoint of this run resumes, read with weights_only=True
+    torch.save(good, path)
+    epoch, stopper, best, history = resume(path, "k", model, optimizer, scheduler, cpu)
+    assert (epoch, stopper, history) == (1, EarlyStopping(3, 0.5, 1, 0), [{"epoch": 1, "val_loss": 0.5}])
+    assert all(torch.equal(model.state_dict()[k], state[k] + 1) for k in state)

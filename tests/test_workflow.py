@@ -10,7 +10,6 @@ import functools
 import hashlib
 import http.server
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, independent_count
+from conftest import ROOT, independent_count, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -30,12 +29,7 @@ def snakemake(
     workdir: Path, *args: str, configfile: Path | None = None, snakefile: Path = ROOT / "Snakefile"
 ) -> subprocess.CompletedProcess:
     """Run snakemake on a Snakefile (the checkout's) in ``workdir``, offline, with the test's Python first on PATH."""
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        "HF_HUB_OFFLINE": "1",
-        "HF_HOME": str(workdir / "hf_home"),
-    }
+    env = snakemake_env(workdir)
     command = [
         sys.executable,
         "-m",

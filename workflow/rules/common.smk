@@ -1,11 +1,11 @@
 # Helpers shared by the rules: settings derived from the validated config.
 import os
-import re
 import shlex
 
 from snakemake.exceptions import WorkflowError
 
 from xner.config import training_mixtures
+from xner.sources import locate
 
 LANGUAGES = config["data"]["languages"]
 SPLITS = ["train", "val", "test"]
@@ -17,45 +17,27 @@ wildcard_constraints:
     split=r"train|dev|test|val",
 
 
-def is_url(path):
-    return re.match(r"^[a-z][a-z0-9+.-]*://", path or "") is not None
+# Made by rule fetch_panx_archive from a data.path URL of panx_dataset.tar, once for all languages.
+PANX_ARCHIVE = "results/raw/panx_dataset.tar"
+
+
+def data_location(wildcards):
+    """data.path resolved for the language, as `xner download` resolves it."""
+    data = config["data"]
+    return locate(
+        data["source"], data["path"], wildcards.lang, archive_copy=PANX_ARCHIVE
+    )
 
 
 def download_input(wildcards):
     """The local files a language's download reads, so that Snakemake tracks them."""
-    source, path = config["data"]["source"], config["data"]["path"]
-    if source == "huggingface":
-        return []
-    if source == "local":
-        found = []
-        for split in ("train", "dev", "test"):
-            base = Path(path) / f"{split}-{wildcards.lang}.tsv"
-            gz = base.with_name(f"{base.name}.gz")
-            # Neither present: Snakemake reports the missing .tsv before any job starts.
-            found += [p for p in (base, gz) if p.exists()] or [base]
-        return [str(p) for p in found]
-    # panx_dataset
-    if "{lang}" in path:
-        return [] if is_url(path) else [path.format(lang=wildcards.lang)]
-    if is_url(path):
-        return ["results/raw/panx_dataset.tar"]
-    if Path(path).is_dir():
-        return [str(Path(path) / f"{wildcards.lang}.tar.gz")]
-    return [path]
+    return list(data_location(wildcards).reads)
 
 
-def download_path_option(wildcards, input):
-    """`--path ...` for `xner download`: the fetched archive for a URL, else data.path (none for the hub)."""
-    path = config["data"]["path"]
-    if config["data"]["source"] == "huggingface" or not path:
-        return ""
-    if (
-        config["data"]["source"] == "panx_dataset"
-        and is_url(path)
-        and "{lang}" not in path
-    ):
-        path = input[0]
-    return f"--path {shlex.quote(path)}"
+def download_path_option(wildcards):
+    """`--path ...` for `xner download`: data.path, or the fetched archive for its URL (none for the hub)."""
+    path = data_location(wildcards).download_path
+    return f"--path {shlex.quote(path)}" if path else ""
 
 
 # --- runs: one training job per (model, training languages, variant) -----------------------------
@@ -198,7 +180,7 @@ def train_runtime(wildcards):
 
 
 # --- the speed table: one timing job per model -----------------------------------------------------
-from xner.speed import speed_hparams, speed_models
+from xner.runs import speed_hparams, speed_models
 
 SPEED_MODELS = speed_models(config)
 SPEED_LANG = config["speed"]["lang"]

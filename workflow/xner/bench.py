@@ -30,10 +30,7 @@ targets are checked there (never in a timed test).
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import ctypes
-import gc
 import json
 import logging
 import math
@@ -41,9 +38,8 @@ import os
 import platform
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -51,6 +47,7 @@ import numpy as np
 import torch
 
 from xner.architectures import ARCHITECTURES, CPU_ARCHITECTURES, GPU_ARCHITECTURES, Architecture, build_model
+from xner.device import cpu_model_name, matmul_rate, prepare_device, timed
 from xner.errors import XnerError
 from xner.evaluate import predict, score
 from xner.features import (
@@ -187,82 +184,6 @@ def load_bench_data(panx_dir: str | Path | None, settings: BenchSettings, lang: 
 # --------------------------------------------------------------------------- #
 
 
-class PeakMemory:
-    """Peak memory while the block runs: CUDA's allocator peak, or the process's resident set on CPU.
-
-    On CPU a thread samples the resident set size every 5 ms, so the peak of a
-    block is its own even after a bigger one (the process's maximum is not).
-    """
-
-    def __init__(self, device: torch.device):
-        self.device = device
-        self.peak_bytes = 0
-        self._stop = threading.Event()
-
-    def __enter__(self) -> PeakMemory:
-        release_memory()
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
-        else:
-            self.peak_bytes = _rss()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak_bytes = max(self.peak_bytes, _rss())
-
-    def __exit__(self, *exc) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            self.peak_bytes = torch.cuda.max_memory_allocated(self.device)
-        else:
-            self._stop.set()
-            self._thread.join()
-            self.peak_bytes = max(self.peak_bytes, _rss())
-
-    @property
-    def mib(self) -> float:
-        return self.peak_bytes / 2**20
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed heap back to the system, so that a peak is not an earlier one's."""
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def matmul_rate(device: torch.device, dtype: torch.dtype, n: int | None = None, repeats: int = 10) -> float:
-    """The best rate (FLOP/s) of ``repeats`` square matrix products of size ``n`` (best of three timings)."""
-    n = n or (8192 if device.type == "cuda" else 1024)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(2):
-        a @ b
-    best = math.inf
-    for _ in range(3):
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 * repeats / best
-
-
 def non_embedding_parameters(model) -> int:
     return sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
 
@@ -376,18 +297,6 @@ class Measurement:
     tags: list[list[str]] | None = field(default=None, repr=False)
 
 
-@contextlib.contextmanager
-def _timed(device: torch.device) -> Iterator[dict]:
-    box: dict = {}
-    with PeakMemory(device) as memory:
-        synchronize(device)
-        start = time.perf_counter()
-        yield box
-        synchronize(device)
-        box["seconds"] = time.perf_counter() - start
-    box["peak_mib"] = memory.mib
-
-
 def xner_epoch(
     model,
     init,
@@ -404,7 +313,7 @@ def xner_epoch(
 
     model.load_state_dict(init)
     train_settings = _train_settings(settings, seed, batching)
-    with _timed(device) as box:
+    with timed(device) as box:
         optimizer = make_optimizer(model, train_settings, device)
         loss, tokens, _ = train_one_epoch(
             model,
@@ -441,7 +350,7 @@ def trainer_epoch(model, init, tokenizer, features, settings, device, peer: str,
     trainer, counting = make_trainer(
         model, tokenizer, features, replace(settings, seed=seed), device, out_dir, peer=peer
     )
-    with _timed(device) as box:
+    with timed(device) as box:
         output = trainer.train()
     tokens = sum(len(f["input_ids"]) for f in features)
     return Measurement(
@@ -450,7 +359,7 @@ def trainer_epoch(model, init, tokenizer, features, settings, device, peer: str,
 
 
 def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Measurement:
-    with _timed(device) as box:
+    with timed(device) as box:
         prediction = predict(
             model,
             encoded,
@@ -469,7 +378,7 @@ def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Me
 
 def trainer_inference(model, tokenizer, features, settings, device, out_dir: str) -> Measurement:
     trainer, counting = make_trainer(model, tokenizer, [], settings, device, out_dir, peer="trainer")
-    with _timed(device) as box:
+    with timed(device) as box:
         output = trainer.predict(features)
         tags = trainer_word_tags(output.predictions, output.label_ids)
     tokens = sum(len(f["input_ids"]) for f in features)
@@ -863,26 +772,17 @@ def device_info(device: torch.device) -> dict:
     if device.type == "cuda":
         info["name"] = torch.cuda.get_device_name(device)
     else:
-        info["name"] = _cpu_name()
+        info["name"] = cpu_model_name()
         info["cores"] = os.cpu_count()
     return info
 
 
-def _cpu_name() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "cpu"
-
-
 def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str | Path) -> dict:
     """Run the benchmark and write ``bench.json`` and ``bench.md`` into ``out_dir``."""
-    from xner.train import pick_device, prepare_device, versions
+    from xner.train import versions
 
-    device = pick_device(settings.device)
+    device, _ = prepare_device(settings.device, settings.precision)  # TF32 on CUDA, as in xner train
     settings = settings.resolved(device)
-    prepare_device(settings.device, settings.precision)  # TF32 on CUDA, as in xner train
     unknown = [a for a in settings.architectures if a not in ARCHITECTURES]
     if unknown:
         raise ValueError(

@@ -20,12 +20,14 @@ Sources (``data.source``):
 ``local``
     A directory in the XTREME layout: ``{split}-{lang}.tsv`` (or ``.tsv.gz``).
 
+What ``data.path`` means for each source (URLs, ``~``, ``{lang}``) is decided by
+:func:`xner.sources.locate`, which the Snakefile uses too.
+
 :func:`fetch_url` downloads one URL atomically, with retries and a checksum.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import http.client
@@ -38,7 +40,6 @@ import shutil
 import tarfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
@@ -60,12 +61,12 @@ from tqdm.auto import tqdm
 
 from xner import __version__
 from xner.errors import DownloadError, XnerError
-from xner.io import atomic_path, sha256_file
+from xner.io import atomic_directory, atomic_path, sha256_file
 from xner.labels import PANX_LANGUAGES, PANX_SPLITS, XTREME_LANGUAGES
+from xner.sources import SOURCES, locate, tsv_candidates
 
 logger = logging.getLogger(__name__)
 
-SOURCES: tuple[str, ...] = ("huggingface", "panx_dataset", "local")
 MANIFEST_NAME = "manifest.json"
 CHECKSUMS_NAME = "SHA256SUMS"
 
@@ -75,7 +76,6 @@ HF_SPLIT_PREFIXES: dict[str, str] = {"train": "train", "dev": "validation", "tes
 _CHUNK = 1 << 20
 _LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-_URL_SCHEMES = ("http", "https", "ftp", "file")
 # Exception classes of the HTTP clients huggingface_hub may use (httpx, requests),
 # recognised by name so that neither has to be imported here.
 _NETWORK_ERROR_NAMES = frozenset(
@@ -146,7 +146,7 @@ def download_language(
     policy = RetryPolicy(attempts=max(1, retries), backoff=backoff)
     out_dir = Path(out_dir)
 
-    with _building_dir(out_dir) as build:
+    with atomic_directory(out_dir) as build:
         if source == "local":
             raw = _from_local(lang, path, build)
         elif source == "panx_dataset":
@@ -181,41 +181,6 @@ def fetch_url(
 # Building the raw directory
 
 
-@contextlib.contextmanager
-def _building_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield a new temporary sibling of ``out_dir``; put it in ``out_dir``'s place on success.
-
-    On any exception the temporary directory is removed and ``out_dir`` is left as it was.
-    """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    build = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
-    build.mkdir()
-    try:
-        yield build
-        _replace(build, out_dir)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
-
-
-def _replace(new: Path, old: Path) -> None:
-    """Rename ``new`` to ``old``, removing what was at ``old`` (restored if the rename fails)."""
-    if not old.exists() and not old.is_symlink():
-        os.replace(new, old)
-        return
-    trash = old.parent / f".{old.name}.old-{secrets.token_hex(4)}"
-    os.replace(old, trash)
-    try:
-        os.replace(new, old)
-    except BaseException:
-        os.replace(trash, old)
-        raise
-    if trash.is_dir() and not trash.is_symlink():
-        shutil.rmtree(trash)
-    else:
-        trash.unlink()
-
-
 def _write_manifest(lang: str, source: str, raw: RawData, build: Path) -> dict:
     """Write ``manifest.json`` and ``SHA256SUMS`` into ``build``; return the manifest."""
     files = {}
@@ -248,16 +213,14 @@ def _write_manifest(lang: str, source: str, raw: RawData, build: Path) -> dict:
 def _from_local(lang: str, path: str | None, build: Path) -> RawData:
     """Copy ``{split}-{lang}.tsv`` or ``.tsv.gz`` for each split from the directory ``path``."""
     layout = f"a directory of {{split}}-{lang}.tsv[.gz] files"
-    if path is None:
-        raise DownloadError(f"data.source: local needs data.path: {layout}")
-    directory = Path(path).expanduser()
+    directory = Path(locate("local", path, lang).location)
     if not directory.is_dir():
         raise DownloadError(f"data.path {directory} is not a directory (data.source: local expects {layout})")
 
     chosen: dict[str, Path] = {}
     missing: list[str] = []
     for split in PANX_SPLITS:
-        candidates = [directory / f"{split}-{lang}.tsv", directory / f"{split}-{lang}.tsv.gz"]
+        candidates = tsv_candidates(directory, split, lang)
         found = [c for c in candidates if c.is_file()]
         if len(found) > 1:
             raise DownloadError(f"ambiguous {split} data for {lang}: both {found[0]} and {found[1]} exist")
@@ -284,42 +247,36 @@ def _from_local(lang: str, path: str | None, build: Path) -> RawData:
 
 def _from_panx_dataset(lang: str, path: str | None, build: Path, policy: RetryPolicy) -> RawData:
     """Put ``{lang}.tar.gz`` into ``build``, from a directory, the outer tar, a template or a URL."""
-    name = f"{lang}.tar.gz"
-    if path is None:
-        raise DownloadError(
-            "data.source: panx_dataset needs data.path: panx_dataset.tar (file or URL), "
-            "a directory of {lang}.tar.gz files, or a path or URL containing {lang}"
-        )
+    where = locate("panx_dataset", path, lang)
+    location, name = where.location, f"{lang}.tar.gz"
     dest = build / name
 
-    if "{lang}" in path:
-        location = path.replace("{lang}", lang)
-        if _is_url(location):
-            _fetch(location, dest, policy)
-        else:
-            _copy_file(Path(location).expanduser(), dest)
+    if where.kind == "lang_url":
+        _fetch(location, dest, policy)
         return _panx_raw(lang, location, location)
-
-    if _is_url(path):
+    if where.kind == "lang_file":
+        _copy_file(Path(location), dest)
+        return _panx_raw(lang, location, location)
+    if where.kind == "archive_url":
         outer = build / f".outer-{secrets.token_hex(4)}.tar"
         try:
-            _fetch(path, outer, policy)
-            member = _extract_member(outer, name, dest, label=path, lang=lang)
+            _fetch(location, outer, policy)
+            member = _extract_member(outer, name, dest, label=location, lang=lang)
         finally:
             outer.unlink(missing_ok=True)
-        return _panx_raw(lang, path, f"{path}!{member}")
+        return _panx_raw(lang, location, f"{location}!{member}")
 
-    local = Path(path).expanduser()
-    if local.is_dir():
+    local = Path(location)
+    if where.kind == "directory":
         _copy_file(local / name, dest)
-        return _panx_raw(lang, str(local), str(local / name))
-    if local.is_file() and local.name == name:
+        return _panx_raw(lang, location, str(local / name))
+    if not local.is_file():
+        raise DownloadError(f"data.path {local} does not exist (data.source: panx_dataset)")
+    if where.kind == "lang_archive":
         _copy_file(local, dest)
-        return _panx_raw(lang, str(local), str(local))
-    if local.is_file():
-        member = _extract_member(local, name, dest, label=str(local), lang=lang)
-        return _panx_raw(lang, str(local), f"{local}!{member}")
-    raise DownloadError(f"data.path {local} does not exist (data.source: panx_dataset)")
+        return _panx_raw(lang, location, location)
+    member = _extract_member(local, name, dest, label=location, lang=lang)
+    return _panx_raw(lang, location, f"{location}!{member}")
 
 
 def _panx_raw(lang: str, origin: str, came_from: str) -> RawData:
@@ -478,10 +435,6 @@ def _hub_failure(
 
 # ---------------------------------------------------------------------------
 # Fetching URLs
-
-
-def _is_url(location: str) -> bool:
-    return urllib.parse.urlsplit(location).scheme.lower() in _URL_SCHEMES
 
 
 def _fetch(url: str, dest: Path, policy: RetryPolicy, timeout: float = 60.0) -> str:

@@ -10,7 +10,6 @@ order, so that any score can be recomputed from it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ import torch
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from xner.device import forward_loss
 from xner.errors import DataFormatError
-from xner.features import IGNORE, MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, eval_plan, pad_multiple
+from xner.features import MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, eval_plan, pad_multiple
 from xner.io import atomic_outputs
 from xner.labels import ENTITY_TYPES, LABELS
 
@@ -38,26 +38,6 @@ class Prediction:
     loss: float
     seconds: float
     tokens: int  # non-padding sub-tokens seen
-
-
-def autocast(device: torch.device, precision: str):
-    """The autocast context for a precision setting: bf16 on CUDA for auto and bf16, else none."""
-    if device.type == "cuda" and precision in ("auto", "bf16"):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    if device.type == "cpu" and precision == "bf16":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def to_device(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
-    """Move a collated batch to the device (pinned memory and non-blocking copies on CUDA)."""
-    out = {}
-    for key, array in batch.items():
-        tensor = torch.from_numpy(array)
-        if device.type == "cuda":
-            tensor = tensor.pin_memory().to(device, non_blocking=True)
-        out[key] = tensor
-    return out
 
 
 @torch.inference_mode()
@@ -80,28 +60,21 @@ def predict(
     start = time.perf_counter()
     word_preds = [np.zeros(n, dtype=np.int64) for n in encoded.n_words]
     loss_sum = torch.zeros((), device=device)
-    label_count = torch.zeros((), device=device, dtype=torch.long)
+    label_count = 0
     multiple = pad_multiple(device.type)
     if overhead_tokens is None:
         overhead_tokens = MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
     for batch in eval_plan(encoded.lengths, batch_size, overhead_tokens):
         for group in batch:
-            inputs = to_device(collate(encoded, group, pad_id, multiple), device)
-            labels = inputs.pop("labels")
-            with autocast(device, precision):
-                logits = model(**inputs).logits
-            logits = logits.float()
-            loss_sum += torch.nn.functional.cross_entropy(
-                logits.view(-1, logits.shape[-1]), labels.view(-1), ignore_index=IGNORE, reduction="sum"
-            )
-            label_count += (labels != IGNORE).sum()
+            logits, loss = forward_loss(model, collate(encoded, group, pad_id, multiple), device, precision)
+            loss_sum += loss
+            label_count += int(encoded.label_counts[group].sum())
             best = logits.argmax(-1).cpu().numpy()
             for row, i in enumerate(group):
                 first = encoded.first[i]
                 positions = np.nonzero(first >= 0)[0]
                 word_preds[encoded.sentence[i]][first[positions]] = best[row, positions]
-    count = int(label_count.item())
-    loss = float(loss_sum.item()) / count if count else float("nan")
+    loss = float(loss_sum.item()) / label_count if label_count else float("nan")
     return Prediction(
         tags=[[LABELS[t] for t in p] for p in word_preds],
         loss=loss,
@@ -192,12 +165,12 @@ def evaluate_split(
     """
     import json
 
+    from xner.device import prepare_device
     from xner.features import encode
     from xner.io import read_sentences
     from xner.models import load_model, load_tokenizer
-    from xner.train import pick_device
 
-    dev = pick_device(device)
+    dev, precision = prepare_device(device, precision)  # TF32 on CUDA, as validation during training
     tokenizer = load_tokenizer(str(model_dir))
     model = load_model(str(model_dir)).to(dev)
     table = read_sentences(test_path)

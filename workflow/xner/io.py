@@ -8,6 +8,7 @@ a partial file that a later run would mistake for a result.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import shutil
@@ -87,6 +88,64 @@ def _deferred(final: str | Path) -> Iterator[tuple[Path, Path]]:
         yield tmp, final
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_directory(final: str | Path) -> Iterator[Path]:
+    """Yield a new empty directory beside ``final``; put it in ``final``'s place on success.
+
+    ``final`` is never missing nor half-written: until the block has succeeded it
+    is left as it was (and the temporary directory is removed on any exception);
+    then an existing ``final`` is swapped with the new directory in one step
+    (Linux's ``renameat2`` with ``RENAME_EXCHANGE``) and the old one removed.
+    Where that call is missing, the old directory is moved aside, the new one
+    moved in, and the old one put back if that fails.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes directories private to their owner
+    try:
+        yield tmp
+        _put_in_place(tmp, final)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _put_in_place(new: Path, final: Path) -> None:
+    if not final.exists() and not final.is_symlink():
+        os.replace(new, final)
+    elif exchange_paths(new, final):
+        _remove(new)  # which now holds the old directory
+    else:
+        old = final.parent / f".{final.name}.{os.getpid()}.old"
+        os.replace(final, old)
+        try:
+            os.replace(new, final)
+        except BaseException:
+            os.replace(old, final)
+            raise
+        _remove(old)
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:

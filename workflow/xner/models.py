@@ -26,8 +26,6 @@ import heapq
 import logging
 import os
 import re
-import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -52,6 +50,7 @@ from transformers import (
 )
 
 from xner.errors import XnerError
+from xner.io import atomic_directory
 from xner.labels import LABELS
 
 logger = logging.getLogger(__name__)
@@ -334,7 +333,7 @@ def build_tiny_model(
         torch.manual_seed(settings.seed)
         model = model_class(config, add_pooling_layer=False)
     _, total = count_parameters(model)
-    with _atomic_directory(Path(out_dir)) as tmp:
+    with atomic_directory(Path(out_dir)) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     logger.info(
@@ -345,32 +344,6 @@ def build_tiny_model(
         len(tokenizer),
         settings.seed,
     )
-
-
-@contextlib.contextmanager
-def _atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a new empty directory beside ``final``; rename it to ``final`` on success.
-
-    An existing ``final`` is replaced only once the new directory is complete.
-    On any exception the temporary directory is removed and ``final`` is left as it was.
-    """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes directories private to their owner
-    try:
-        yield tmp
-        if final.exists() or final.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-            os.rename(final, old / final.name)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 # --------------------------------------------------------------------------- #

@@ -158,6 +158,20 @@ def train_minutes(config: Mapping, name: str) -> int:
     )
 
 
+def speed_hparams(config: Mapping, model: str) -> dict:
+    """A model's hyperparameters for the speed table: its own, at the batch size of config key speed."""
+    _, hparams = model_settings(config, model)
+    batch_size = config["speed"]["batch_size"]
+    return {**hparams, "batch_size": batch_size, "eval_batch_size": batch_size}
+
+
+def speed_models(config: Mapping) -> list[str]:
+    """The models of the speed table: speed.models, or every configured model; none if disabled."""
+    if not config["speed"]["enabled"]:
+        return []
+    return list(config["speed"]["models"] or config["models"])
+
+
 def _grid_points(grid: Mapping[str, list]) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = [{}]
     for key, values in grid.items():

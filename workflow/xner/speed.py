@@ -15,18 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from xner.bench import PeakMemory, synchronize
+from xner.device import PeakMemory, synchronize
 from xner.evaluate import predict, score
 from xner.features import encode
 from xner.io import atomic_outputs, atomic_path, markdown_table, read_sentences
 from xner.models import load_model, load_tokenizer
-from xner.runs import TrainSettings, model_settings
+from xner.runs import TrainSettings
+from xner.runs import speed_hparams as speed_hparams  # the speed table's configuration, kept here too
+from xner.runs import speed_models as speed_models
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +86,8 @@ def measure_speed(
     warmup_batches: int = 2,
 ) -> dict:
     """Time one training epoch (with validation) and inference over the training sentences."""
-    from xner.train import make_optimizer, prepare_device, train_one_epoch
+    from xner.device import prepare_device
+    from xner.train import make_optimizer, train_one_epoch
 
     dev, precision = prepare_device(device, settings.precision)
     torch.manual_seed(settings.seed)
@@ -166,20 +169,6 @@ def measure_speed(
         inference_seconds,
     )
     return result
-
-
-def speed_hparams(config: Mapping, model: str) -> dict:
-    """A model's hyperparameters for the speed table: its own, at the batch size of config key speed."""
-    _, hparams = model_settings(config, model)
-    batch_size = config["speed"]["batch_size"]
-    return {**hparams, "batch_size": batch_size, "eval_batch_size": batch_size}
-
-
-def speed_models(config: Mapping) -> list[str]:
-    """The models of the speed table: speed.models, or every configured model; none if disabled."""
-    if not config["speed"]["enabled"]:
-        return []
-    return list(config["speed"]["models"] or config["models"])
 
 
 def write_speed(result: dict, path: str | Path) -> None:

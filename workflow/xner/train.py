@@ -20,13 +20,12 @@ completed epoch and, on CPU, ends with the same scores as an uninterrupted run.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import json
 import logging
 import math
-import os
-import platform
 import shutil
 import sys
 import time
@@ -39,9 +38,9 @@ import torch
 from tqdm.auto import tqdm
 
 from xner import __version__
-from xner.evaluate import autocast, predict, score, to_device
+from xner.device import device_name, forward_loss, library_versions, prepare_device
+from xner.evaluate import predict, score
 from xner.features import (
-    IGNORE,
     MICROBATCH_OVERHEAD_TOKENS,
     Encoded,
     batching_policy,
@@ -51,7 +50,7 @@ from xner.features import (
     pad_multiple,
     training_batches,
 )
-from xner.io import atomic_path, read_sentences
+from xner.io import atomic_directory, atomic_path, read_sentences
 from xner.labels import LABELS
 from xner.models import count_parameters, freeze_encoder, load_model, load_tokenizer
 from xner.runs import TrainSettings
@@ -112,22 +111,6 @@ def load_run_data(train: Sequence[Path], val: Sequence[Path], tracked: Mapping[s
         tracked={lang: read([path], f"test_{lang}") for lang, path in tracked.items()},
         sizes=sizes,
     )
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
-def prepare_device(name: str, precision: str) -> tuple[torch.device, str]:
-    """The device (TF32 allowed on CUDA) and the precision a setting means there: bf16 or fp32."""
-    dev = pick_device(name)
-    if dev.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    bf16 = precision == "bf16" or (dev.type == "cuda" and precision == "auto")
-    return dev, "bf16" if bf16 else "fp32"
 
 
 def make_optimizer(model, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
@@ -197,22 +180,11 @@ def train(
 
     # Resume from the last completed epoch, if a checkpoint for this very run exists
     checkpoint_path = out_dir / CHECKPOINT
-    if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        if state["key"] == resume_key:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            stopper = EarlyStopping(**state["stopper"])
-            best_state, history = state["best_state"], state["history"]
-            torch.set_rng_state(state["rng_cpu"])
-            if dev.type == "cuda" and state.get("rng_cuda") is not None:
-                torch.cuda.set_rng_state_all(state["rng_cuda"])
-            first_epoch = state["epoch"] + 1
-            logger.info("resuming after epoch %d from %s", state["epoch"], checkpoint_path)
-        else:
-            logger.warning("ignoring %s: it was made for other settings or data", checkpoint_path)
-        del state
+    resumed = resume(checkpoint_path, resume_key, model, optimizer, scheduler, dev)
+    if resumed is not None:
+        last_epoch, stopper, best_state, history = resumed
+        first_epoch = last_epoch + 1
+        logger.info("resuming after epoch %d from %s", last_epoch, checkpoint_path)
 
     for epoch in range(first_epoch, settings.epochs + 1):
         if history and stopper.should_stop:
@@ -293,7 +265,7 @@ def train(
         "trainable_parameters": trainable,
         "total_parameters": total,
         "wall_seconds": time.perf_counter() - wall_start,
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+        "device": device_name(dev),
         "device_type": dev.type,
         "precision": precision,
         "hyperparameters": asdict(settings),
@@ -348,16 +320,7 @@ def train_one_epoch(
         n_labels = int(encoded.label_counts[np.concatenate(batch)].sum())
         divisor = divisors[step - 1]
         for group in batch:
-            inputs = to_device(collate(encoded, group, pad_id, multiple), device)
-            labels = inputs.pop("labels")
-            with autocast(device, precision):
-                logits = model(**inputs).logits
-            loss_total = torch.nn.functional.cross_entropy(
-                logits.float().view(-1, logits.shape[-1]),
-                labels.view(-1),
-                ignore_index=IGNORE,
-                reduction="sum",
-            )
+            _, loss_total = forward_loss(model, collate(encoded, group, pad_id, multiple), device, precision)
             (loss_total / divisor).backward()
             loss_sum += loss_total.detach()
         if settings.grad_clip > 0:
@@ -407,32 +370,86 @@ def loss_divisors(encoded: Encoded, batches: list[list[np.ndarray]], per_epoch_m
     return [float(max(c, 1)) for c in counts]
 
 
+CHECKPOINT_KEYS = (
+    "key",
+    "epoch",
+    "model",
+    "optimizer",
+    "scheduler",
+    "stopper",
+    "best_state",
+    "history",
+    "rng_cpu",
+    "rng_cuda",
+)
+
+
+def resume(
+    path: Path, resume_key: str, model, optimizer, scheduler, device: torch.device
+) -> tuple[int, EarlyStopping, dict[str, torch.Tensor], list[dict]] | None:
+    """Apply a resume checkpoint to a fresh model, optimizer and scheduler; return what else it holds.
+
+    Returns ``(epoch, stopper, best_state, history)``, or None when there is no
+    checkpoint or it is ignored: one that does not load with
+    ``torch.load(weights_only=True)`` (which runs no code: only tensors and plain
+    data), was made for other settings or data, or does not fit this model. An
+    ignored checkpoint is reported and never half-applied: the model, optimizer,
+    scheduler and random state are put back as they were.
+    """
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated, not a checkpoint, or holding more than tensors and plain data
+        logger.warning("ignoring %s: it does not load safely (%s)", path, str(error).splitlines()[0][:200])
+        return None
+    if not isinstance(state, dict) or sorted(state) != sorted(CHECKPOINT_KEYS):
+        logger.warning("ignoring %s: not a checkpoint of xner train", path)
+        return None
+    if state["key"] != resume_key:
+        logger.warning("ignoring %s: it was made for other settings or data", path)
+        return None
+    before = (
+        {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        copy.deepcopy(optimizer.state_dict()),
+        copy.deepcopy(scheduler.state_dict()),
+        torch.get_rng_state(),
+    )
+    try:
+        if sorted(state["best_state"]) != sorted(before[0]):
+            raise ValueError("its best weights are not this model's")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        stopper = EarlyStopping(**state["stopper"])
+        torch.set_rng_state(state["rng_cpu"])
+        if device.type == "cuda" and state["rng_cuda"] is not None:
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        return int(state["epoch"]), stopper, state["best_state"], list(state["history"])
+    except Exception as error:
+        model.load_state_dict(before[0])
+        optimizer.load_state_dict(before[1])
+        scheduler.load_state_dict(before[2])
+        torch.set_rng_state(before[3])
+        logger.warning("ignoring %s: it does not fit this run (%s)", path, str(error).splitlines()[0][:200])
+        return None
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
 def versions() -> dict[str, str]:
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "xner": __version__,
-        "cuda": torch.version.cuda or "",
-    }
+    """Library versions and xner's, for summary.json."""
+    return {**library_versions(), "xner": __version__}
 
 
 def save_run(out_dir: Path, model, tokenizer, history: list[dict], summary: dict) -> None:
     """Write model/ (save_pretrained, with tokenizer), history.csv and summary.json."""
-    model_dir = out_dir / "model"
-    tmp_dir = out_dir / ".model.tmp"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    model.save_pretrained(tmp_dir)
-    tokenizer.save_pretrained(tmp_dir)
-    shutil.rmtree(model_dir, ignore_errors=True)
-    os.replace(tmp_dir, model_dir)
+    with atomic_directory(out_dir / "model") as tmp_dir:
+        model.save_pretrained(tmp_dir)
+        tokenizer.save_pretrained(tmp_dir)
     columns = list(dict.fromkeys(k for row in history for k in row))
     with atomic_path(out_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
