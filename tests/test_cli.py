@@ -8,21 +8,22 @@ import pytest
 
 from conftest import run_xner
 
-SUBCOMMANDS = [
-    "download",
-    "fetch",
-    "parse",
-    "split",
-    "stats",
-    "demo-data",
-    "tiny-model",
-    "train",
-    "evaluate",
-    "check-config",
-]
+
+def _subcommands() -> list[str]:
+    """Every subcommand the parser knows."""
+    import argparse
+
+    from xner.cli import build_parser
+
+    (action,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(action.choices)
+
+
+SUBCOMMANDS = _subcommands()
 
 
 def test_top_level_help_lists_every_subcommand():
+    assert {"download", "parse", "train", "evaluate", "bench"} <= set(SUBCOMMANDS)
     result = run_xner("--help")
     assert result.returncode == 0
     for name in SUBCOMMANDS:

@@ -61,6 +61,7 @@ def _speed(splits, out, sentences):
     )
 
 
+@pytest.mark.slow
 def test_speed_times_an_epoch_with_validation_and_inference(splits, tmp_path):
     result = _speed(splits, tmp_path / "tiny.json", 100)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -86,6 +87,7 @@ def test_speed_times_an_epoch_with_validation_and_inference(splits, tmp_path):
     assert "| tiny |" in table_md.read_text() and "RTX 3090" in table_md.read_text()
 
 
+@pytest.mark.slow
 def test_fewer_sentences_than_asked_are_timed_and_said(splits, tmp_path):
     result = _speed(splits, tmp_path / "tiny.json", 16000)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -81,6 +81,7 @@ def scripted_predict(losses):
     return fake
 
 
+@pytest.mark.slow
 def test_early_stopping_and_lr_reduction_on_scripted_losses(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.8, 0.9, 0.85, 0.95, 0.5]))
     settings = replace(FAST, epochs=10, patience=3, lr_patience=1, lr_factor=0.1)
@@ -94,6 +95,7 @@ def test_early_stopping_and_lr_reduction_on_scripted_losses(corpus, tmp_path, mo
     assert [float(r["val_loss"]) for r in history] == [1.0, 0.8, 0.9, 0.85, 0.95]
 
 
+@pytest.mark.slow
 def test_the_best_epoch_is_restored_not_the_last(corpus, tmp_path, monkeypatch):
     monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.5, 0.9, 0.95]))
     snapshots = []
@@ -112,6 +114,7 @@ def test_the_best_epoch_is_restored_not_the_last(corpus, tmp_path, monkeypatch):
     assert not all(torch.equal(saved[k], snapshots[3][k].cpu()) for k in saved)
 
 
+@pytest.mark.slow
 def test_frozen_encoder_leaves_encoder_weights_bit_identical(corpus, tmp_path):
     summary = train(
         str(corpus / "tiny"), run_data(corpus), tmp_path, replace(FAST, epochs=1, freeze_encoder=True)
@@ -127,6 +130,7 @@ def test_frozen_encoder_leaves_encoder_weights_bit_identical(corpus, tmp_path):
     assert not all(torch.equal(after.state_dict()[k], before.state_dict()[k]) for k in head)
 
 
+@pytest.mark.slow
 def test_a_tiny_run_clearly_beats_an_untrained_model(corpus, tmp_path):
     data = run_data(corpus, ("en", "de"))
     train(str(corpus / "tiny"), data, tmp_path / "run", replace(FAST, epochs=6))
@@ -144,6 +148,7 @@ def test_a_tiny_run_clearly_beats_an_untrained_model(corpus, tmp_path):
     assert scores["trained"] > scores["untrained"] + 0.4, scores
 
 
+@pytest.mark.slow
 def test_saved_run_loads_with_transformers_and_pipeline(corpus, tmp_path):
     from transformers import AutoModelForTokenClassification, AutoTokenizer, pipeline
 
@@ -197,6 +202,7 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_tracked_test_languages_are_recorded_but_never_select_the_model(corpus, tmp_path, monkeypatch):
     # Per epoch, predict() is called for val, then for each tracked language.
     monkeypatch.setattr(xner.train, "predict", scripted_predict([0.5, 9.0, 0.9, 0.01, 0.95, 0.001]))
@@ -219,6 +225,7 @@ def _without_dropout(model):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batching", list(BATCHING))
 def test_micro_batches_take_the_same_step_as_whole_batches(corpus, batching):
     """Under every batching policy, micro-batches (gradients accumulated) change no step, dropout aside."""
