@@ -1,4 +1,4 @@
-"""xner.bench and xner.architectures: the measuring parts on hand-made cases, and one tiny `xner bench` run.
+"""xner.bench (with bench_settings, bench_trainer, bench_quality, bench_report) and xner.architectures: the measuring parts on hand-made cases, and one tiny `xner bench` run.
 
 No test here asserts a time: speed targets are checked by `make bench` only.
 """
@@ -14,22 +14,15 @@ import pytest
 import torch
 
 from conftest import run_xner
-from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES, build_model
-from xner.bench import (
-    BenchSettings,
-    CountingCollator,
-    _agreement,
-    check_targets,
-    hf_encode,
-    model_flops,
-    non_embedding_parameters,
-    spread,
-    trainer_word_tags,
-)
+from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
+from xner.bench import _agreement
+from xner.bench_report import check_targets
+from xner.bench_settings import BenchSettings, model_flops, non_embedding_parameters, spread
+from xner.bench_trainer import CountingCollator, hf_encode, trainer_word_tags
 from xner.demo import generate_sentences
 from xner.features import BATCHING, IGNORE, encode
 from xner.labels import LABEL_TO_ID, LABELS
-from xner.models import train_tokenizer
+from xner.random_models import build_model, train_tokenizer
 from xner.runs import TrainSettings
 
 
@@ -163,7 +156,7 @@ def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, sec
         "quality": {"default": "xner_bucketed", "comparisons": comparisons},
     }
     names = ["small-bert"] if device == "cpu" else list(GPU_ARCHITECTURES)
-    return {"device": {"type": device}, "architectures": {n: arch for n in names}}
+    return {"device_type": device, "architectures": {n: arch for n in names}}
 
 
 def test_cpu_targets():
@@ -179,7 +172,7 @@ def test_cpu_targets():
     assert [t["passed"] for t in bad] == [False, False, False, False]
 
 
-def test_gpu_targets_are_the_issues():
+def test_gpu_targets():
     targets = check_targets(_result("cuda", {"trainer": 3.5, "trainer_predict": 5}, mfu=0.31, seconds=4.9))
     by_name = {(t["architecture"], t["target"]): t for t in targets}
     assert all(t["passed"] for t in targets)
@@ -203,6 +196,22 @@ def test_defaults_follow_the_device():
         cuda.architectures == GPU_ARCHITECTURES and cuda.precision == "bf16" and cuda.train_sentences == 16000
     )
     assert BenchSettings(train_sentences=10).resolved(torch.device("cuda")).train_sentences == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"repetitions": 0}, "repetitions must be positive, not 0"),
+        ({"batch_size": -1}, "batch_size must be positive"),
+        ({"val_sentences": 0}, "val_sentences must be positive"),
+        ({"train_sentences": -1}, "train_sentences must not be negative"),
+        ({"quality_seeds": 0}, "quality_epochs and quality_seeds must be at least 1"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BenchSettings(**kwargs)
+    assert BenchSettings(quality=False, quality_seeds=0).quality_seeds == 0  # no quality check: no seeds
 
 
 @pytest.mark.slow
@@ -313,5 +322,5 @@ def test_a_pretrained_encoder_out_of_reach_is_skipped_with_the_reason(tmp_path):
 def test_bench_refuses_bad_options(tmp_path):
     result = run_xner("bench", "--out", str(tmp_path), "--repetitions", "0")
     assert result.returncode == 1
-    assert "--repetitions must be positive" in result.stderr
+    assert "repetitions must be positive, not 0" in result.stderr
     assert not list(tmp_path.iterdir())

@@ -9,17 +9,23 @@ import pytest
 from conftest import run_xner
 
 
-def _subcommands() -> list[str]:
-    """Every subcommand the parser knows."""
+def _subparsers() -> dict:
+    """Every subcommand the parser knows, with its parser."""
     import argparse
 
     from xner.cli import build_parser
 
     (action,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    return list(action.choices)
+    return dict(action.choices)
 
 
-SUBCOMMANDS = _subcommands()
+SUBPARSERS = _subparsers()
+SUBCOMMANDS = list(SUBPARSERS)
+
+
+def _options(name: str) -> dict:
+    """A subcommand's options: option string -> its argparse action."""
+    return {flag: a for a in SUBPARSERS[name]._actions for flag in a.option_strings}
 
 
 def test_top_level_help_lists_every_subcommand():
@@ -36,6 +42,57 @@ def test_every_subcommand_has_help(name):
     assert result.returncode == 0
     assert f"usage: xner {name}" in result.stdout
     assert len(result.stdout.splitlines()) > 5
+
+
+# Options of several subcommands, defined once in xner.cli: the same help, type and choices everywhere.
+SHARED_OPTIONS = (
+    "--device",
+    "--threads",
+    "--precision",
+    "--model-name",
+    "--train-langs",
+    "--variant",
+    "--csv",
+    "--md",
+    "--runs",
+    "--max-length",
+    "--batch-size",
+    "--eval-batch-size",
+)
+
+
+def test_shared_options_mean_the_same_in_every_subcommand():
+    seen: dict[str, set] = {flag: set() for flag in SHARED_OPTIONS}
+    users: dict[str, list[str]] = {flag: [] for flag in SHARED_OPTIONS}
+    for name in SUBCOMMANDS:
+        for flag, action in _options(name).items():
+            if flag in seen:
+                seen[flag].add((action.help, action.nargs, action.type, tuple(action.choices or ())))
+                users[flag].append(name)
+    assert all(len(users[flag]) >= 2 for flag in SHARED_OPTIONS), users
+    assert {flag: len(kinds) for flag, kinds in seen.items()} == dict.fromkeys(SHARED_OPTIONS, 1)
+
+
+def test_tables_read_and_written_have_one_name_each():
+    assert {"--train-out", "--dev-out", "--test-out"} <= set(_options("parse"))
+    assert {"--train", "--test", "--train-out", "--val-out", "--test-out"} <= set(_options("split"))
+    assert {"--scores-out", "--runs-out", "--transfer-out"} <= set(_options("scores"))
+    written = set(_options("parse")) | set(_options("scores"))
+    assert not {"--train", "--dev", "--test", "--runs", "--scores"} & written
+    # --train, --val, --dev, --test are always tables read: sentence counts are --{split}-sentences
+    for name in SUBCOMMANDS:
+        for flag, action in _options(name).items():
+            assert not flag.endswith("-in"), (name, flag)
+            if flag in ("--train", "--val", "--dev", "--test"):
+                assert action.type is not int, (name, flag)
+
+
+def test_precision_choices_are_the_devices():
+    from xner.cli import PRECISIONS
+    from xner.device import PRECISIONS as DEVICE_PRECISIONS
+
+    assert PRECISIONS == DEVICE_PRECISIONS
+    assert tuple(_options("evaluate")["--precision"].choices) == DEVICE_PRECISIONS
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -60,7 +117,7 @@ def test_parse_error_is_one_line_naming_file_and_line_and_leaves_nothing(tmp_pat
         "parse",
         "--raw",
         str(raw),
-        *[x for s in ("train", "dev", "test") for x in (f"--{s}", str(out / f"{s}.parquet"))],
+        *[x for s in ("train", "dev", "test") for x in (f"--{s}-out", str(out / f"{s}.parquet"))],
     )
     assert result.returncode == 1
     errors = _error_lines(result.stderr)
@@ -100,15 +157,15 @@ def test_check_config_prints_defaults_and_names_bad_keys(tmp_path):
 def test_split_rejects_bad_settings_in_one_line(tmp_path):
     result = run_xner(
         "split",
-        "--train-in",
-        "x",
-        "--test-in",
-        "y",
         "--train",
-        "a",
-        "--val",
-        "b",
+        "x",
         "--test",
+        "y",
+        "--train-out",
+        "a",
+        "--val-out",
+        "b",
+        "--test-out",
         "c",
         "--val-fraction",
         "1",

@@ -18,7 +18,7 @@ from xner.data import (
     parse_language,
     read_archive_member,
     read_hf_parquet,
-    read_tsv,
+    read_panx_tsv,
 )
 from xner.errors import DataFormatError
 from xner.io import SENTENCE_SCHEMA, read_sentences
@@ -144,14 +144,14 @@ def test_tsv_and_tsv_gz_read_alike(tmp_path):
     data = b"NA\tB-LOC\nb\tI-LOC\n\nc\tO\n"
     (tmp_path / "dev-en.tsv").write_bytes(data)
     (tmp_path / "dev-de.tsv.gz").write_bytes(gzip.compress(data))
-    assert read_tsv(tmp_path / "dev-en.tsv") == read_tsv(tmp_path / "dev-de.tsv.gz")
+    assert read_panx_tsv(tmp_path / "dev-en.tsv") == read_panx_tsv(tmp_path / "dev-de.tsv.gz")
 
 
 def test_broken_gzip_is_named(tmp_path):
     path = tmp_path / "dev-en.tsv.gz"
     path.write_bytes(b"not gzip at all")
     with pytest.raises(DataFormatError, match="dev-en.tsv.gz: not a valid gzip file"):
-        read_tsv(path)
+        read_panx_tsv(path)
 
 
 def test_archive_member_read_with_or_without_dot_slash(tmp_path):
@@ -245,7 +245,7 @@ def _three_raw_dirs(tmp_path: Path, lang: str = "en") -> list[Path]:
         {s: [f"{hf_names[s]}-00000-of-00001.parquet"] for s in SPLIT_TEXT},
     )
     for split in SPLIT_TEXT:
-        s = read_tsv(tsv / f"{split}-{lang}.tsv.gz")
+        s = read_panx_tsv(tsv / f"{split}-{lang}.tsv.gz")
         rows = [(tokens, [LABEL_TO_ID[t] for t in tags]) for tokens, tags in zip(s.tokens, s.tags)]
         make_hf_parquet(hf / f"{hf_names[split]}-00000-of-00001.parquet", rows, lang)
     return [tsv, arch, hf]

@@ -6,7 +6,7 @@ import pytest
 from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
-from xner.evaluate import read_tsv, score, write_tsv
+from xner.evaluate import read_predictions_tsv, score, write_predictions_tsv
 
 GOLD = [
     ["B-PER", "I-PER", "O", "B-LOC"],
@@ -59,9 +59,9 @@ def test_tsv_round_trip(tmp_path):
     gold = [["B-PER", "I-PER", "O"], ["O"]]
     pred = [["B-PER", "O", "O"], ["B-LOC"]]
     path = tmp_path / "en.tsv"
-    write_tsv(path, tokens, gold, pred)
+    write_predictions_tsv(path, tokens, gold, pred)
     assert path.read_text() == 'NA\tB-PER\tB-PER\nNone\tI-PER\tO\n"\tO\tO\n\n3:15\tO\tB-LOC\n'
-    assert read_tsv(path) == (tokens, gold, pred)
+    assert read_predictions_tsv(path) == (tokens, gold, pred)
 
 
 def test_windows_and_words_without_sub_tokens_are_all_scored():
@@ -73,7 +73,7 @@ def test_windows_and_words_without_sub_tokens_are_all_scored():
 
     from xner.evaluate import predict
     from xner.features import encode
-    from xner.models import train_tokenizer
+    from xner.random_models import train_tokenizer
 
     words = ["Anna", "Kowalski", "visited", "Berlin", "and", "Paris", "in", "May", "."] * 6
     tags = ["B-PER", "I-PER", "O", "B-LOC", "O", "B-LOC", "O", "O", "O"] * 6
@@ -108,12 +108,12 @@ def test_micro_batches_change_no_prediction():
     """Cutting evaluation batches into micro-batches gives the same tags and loss as whole batches."""
     import torch
 
-    from xner.architectures import ARCHITECTURES, build_model
+    from xner.architectures import ARCHITECTURES
     from xner.demo import generate_sentences
     from xner.evaluate import predict
     from xner.features import encode
     from xner.labels import LABELS
-    from xner.models import train_tokenizer
+    from xner.random_models import build_model, train_tokenizer
 
     pairs = generate_sentences("en", "test", 120, seed=4)
     tokens, tags = [[w for w, _ in s] for s in pairs], [[t for _, t in s] for s in pairs]

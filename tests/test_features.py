@@ -16,7 +16,7 @@ from xner.features import (
     training_batches,
 )
 from xner.labels import LABEL_TO_ID
-from xner.models import train_tokenizer
+from xner.random_models import train_tokenizer
 
 CORPUS = [
     ["Johannesburg", "is", "in", "South", "Africa", "."],

@@ -29,20 +29,18 @@ from transformers import (
 )
 
 from conftest import ROOT
-from xner import models
+from xner import models, random_models
 from xner.errors import XnerError
 from xner.labels import LABELS
 from xner.models import (
-    TinyModelSettings,
-    build_tiny_model,
     count_parameters,
     freeze_encoder,
     head_parameter_names,
     is_byte_level,
     load_model,
     load_tokenizer,
-    train_tokenizer,
 )
+from xner.random_models import TinyModelSettings, build_tiny_model, train_tokenizer
 
 ID2LABEL = dict(enumerate(LABELS))
 # Words that a small vocabulary must split, non-ASCII words and punctuation.
@@ -80,7 +78,7 @@ def tiny_dirs(tmp_path_factory) -> dict[str, Path]:
     """One tiny encoder per family, built once for the module."""
     root = tmp_path_factory.mktemp("tiny")
     dirs = {}
-    for family in models.FAMILIES:
+    for family in random_models.FAMILIES:
         dirs[family] = root / family
         build_tiny_model(SENTENCES, dirs[family], TinyModelSettings(family=family, vocab_size=400))
     return dirs
@@ -113,7 +111,7 @@ def save_token_classifier(path: Path, labels: list[str], seed: int = 0) -> dict[
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_tiny_model_dir_is_a_small_encoder_checkpoint(tiny_dirs, family):
     files = {p.name: p.stat().st_size for p in tiny_dirs[family].iterdir()}
     assert set(files) == {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}
@@ -125,7 +123,7 @@ def test_tiny_model_dir_is_a_small_encoder_checkpoint(tiny_dirs, family):
     assert not [p for p in tiny_dirs[family].parent.iterdir() if p.name.startswith(".")]  # no temporary left
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_tiny_model_tokenizer_maps_every_word(tiny_dirs, family):
     tokenizer = load_tokenizer(str(tiny_dirs[family]))
     assert isinstance(tokenizer, PreTrainedTokenizerBase) and tokenizer.is_fast
@@ -197,7 +195,7 @@ def test_generic_byte_level_tokenizer_gets_a_prefix_space(tmp_path):
     assert all(token.startswith("Ġ") for token in first_tokens), tokens
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_loaded_tiny_model_classifies_a_padded_batch(tiny_dirs, family):
     tokenizer = load_tokenizer(str(tiny_dirs[family]))
     model = load_model(str(tiny_dirs[family]))
@@ -244,7 +242,7 @@ def pseudo_word_sentences(n: int, seed: int) -> list[list[str]]:
     return [[rng.choice(words) for _ in range(rng.randint(3, 20))] for _ in range(n)]
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_tokenizer_training_is_deterministic_and_fills_the_vocabulary(family):
     sentences = pseudo_word_sentences(1000, seed=0)
     runs = [train_tokenizer(sentences, family, 500) for _ in range(3)]
@@ -258,12 +256,12 @@ def test_tokenizer_training_is_deterministic_and_fills_the_vocabulary(family):
 
 
 def test_wordpiece_merges_break_ties_by_the_smallest_pair():
-    vocab = models._learn_wordpiece_vocab(Counter({"abab": 3, "ab": 2}), 100, ("[PAD]", "[UNK]"))
+    vocab = random_models._learn_wordpiece_vocab(Counter({"abab": 3, "ab": 2}), 100, ("[PAD]", "[UNK]"))
     # (a, ##b) occurs 5 times; then (##a, ##b) and (ab, ##a) both 3 times: "##a" < "ab".
     assert list(vocab) == ["[PAD]", "[UNK]", "##a", "##b", "a", "ab", "##ab", "abab"]
     assert list(vocab.values()) == list(range(8))
-    assert len(models._learn_wordpiece_vocab(Counter({"abab": 3, "ab": 2}), 6, ())) == 6
-    assert list(models._learn_wordpiece_vocab(Counter({"abab": 1}), 100, ())) == ["##a", "##b", "a"]
+    assert len(random_models._learn_wordpiece_vocab(Counter({"abab": 3, "ab": 2}), 6, ())) == 6
+    assert list(random_models._learn_wordpiece_vocab(Counter({"abab": 1}), 100, ())) == ["##a", "##b", "a"]
 
 
 def test_build_replaces_an_existing_dir_and_leaves_nothing_on_failure(tmp_path, monkeypatch):
@@ -366,7 +364,7 @@ def test_a_seeded_head_is_reproducible(tiny_dirs):
     assert not torch.equal(first.classifier.weight, third.classifier.weight)
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_freeze_encoder_trains_only_the_head(tiny_dirs, family):
     torch.manual_seed(0)
     model = load_model(str(tiny_dirs[family]))
@@ -468,7 +466,7 @@ def test_uncached_hub_ids_offline_are_user_errors(tmp_path):
 # --------------------------------------------------------------------------- #
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_saved_model_works_in_a_pipeline(tiny_dirs, tmp_path, family):
     model = load_model(str(tiny_dirs[family]), seed=0)
     tokenizer = load_tokenizer(str(tiny_dirs[family]))

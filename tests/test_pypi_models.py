@@ -98,7 +98,7 @@ def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification
 
-    from xner.data import read_tsv
+    from xner.data import read_panx_tsv
     from xner.evaluate import predict, score
     from xner.features import encode
     from xner.labels import LABELS
@@ -106,7 +106,10 @@ def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
     from xner.runs import TrainSettings
     from xner.train import make_optimizer, train_one_epoch
 
-    train, dev = read_tsv(panx_dir / "xtreme" / "train-en.tsv"), read_tsv(panx_dir / "xtreme" / "dev-en.tsv")
+    train, dev = (
+        read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv"),
+        read_panx_tsv(panx_dir / "xtreme" / "dev-en.tsv"),
+    )
     tokenizer = load_tokenizer(minilm)
     train_enc = encode(tokenizer, train.tokens[:1000], train.tags[:1000])
     dev_enc = encode(tokenizer, dev.tokens[:500], dev.tags[:500])

@@ -13,11 +13,11 @@ import pytest
 from conftest import run_xner
 from xner.config import validate_config
 from xner.demo import generate_sentences
-from xner.errors import ConfigError
+from xner.errors import ConfigError, XnerError
 from xner.io import sentences_table, write_parquet
-from xner.models import TinyModelSettings, build_tiny_model
-from xner.runs import speed_hparams, speed_models
-from xner.speed import speed_table
+from xner.random_models import TinyModelSettings, build_tiny_model
+from xner.runs import TrainSettings, speed_hparams, speed_models
+from xner.speed import measure_speed, speed_table
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +93,13 @@ def test_fewer_sentences_than_asked_are_timed_and_said(splits, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "fewer than the 16000 asked for" in result.stderr
     assert json.loads((tmp_path / "tiny.json").read_text())["train_sentences"] == 150
+
+
+def test_no_sentences_to_time_is_refused_before_anything_loads(tmp_path):
+    with pytest.raises(XnerError, match="sentences to time must be positive, not 0"):
+        measure_speed(
+            str(tmp_path / "no-model"), tmp_path / "a", tmp_path / "b", TrainSettings(), sentences=0
+        )
 
 
 def test_the_study_numbers_follow_the_kind_of_model():

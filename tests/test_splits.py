@@ -7,8 +7,15 @@ import pyarrow as pa
 import pytest
 
 from xner.errors import XnerError
-from xner.io import sentences_table
-from xner.splits import SplitSettings, length_bins, merge_sparse_bins, split_train, stratified_split
+from xner.io import read_sentences, sentences_table, write_parquet
+from xner.splits import (
+    SplitSettings,
+    length_bins,
+    merge_sparse_bins,
+    split_language,
+    split_train,
+    stratified_split,
+)
 
 EDGES = (0, 5, 10, 15, 20, 25, 30, 40, 100)
 
@@ -93,3 +100,15 @@ def test_split_tables_keep_ids_rows_and_order():
     rejoined = pa.concat_tables([train, val]).sort_by("id")
     assert rejoined.equals(table)
     assert train.column("id").to_pylist() == sorted(train.column("id").to_pylist())
+
+
+def test_a_language_is_written_as_the_three_study_splits(tmp_path):
+    tokens = [[f"w{i}"] * (1 + i % 7) for i in range(60)]
+    panx_train = sentences_table(list(range(60)), "en", tokens, [["O"] * len(t) for t in tokens])
+    panx_dev = sentences_table([0], "en", [["NA"]], [["O"]])
+    write_parquet({tmp_path / "train.parquet": panx_train, tmp_path / "dev.parquet": panx_dev})
+    out = {split: tmp_path / "splits" / f"{split}.parquet" for split in ("train", "val", "test")}
+    split_language(tmp_path / "train.parquet", tmp_path / "dev.parquet", out, SplitSettings())
+    train, val = read_sentences(out["train"]), read_sentences(out["val"])
+    assert pa.concat_tables([train, val]).sort_by("id").equals(panx_train)
+    assert read_sentences(out["test"]).equals(panx_dev)

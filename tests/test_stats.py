@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from xner.errors import XnerError
 from xner.io import sentences_table, write_parquet
-from xner.stats import STATS_COLUMNS, count, data_stats
+from xner.stats import STATS_COLUMNS, count, data_stats, stats_inputs
 
 
 def table(lang, sentences):
@@ -63,3 +66,22 @@ def test_table_rows_and_columns(split_paths):
     assert (mix["B-LOC"], mix["O"]) == (3, 4)
     # every word has exactly one tag
     assert (df[list(STATS_COLUMNS[5:])].sum(axis=1) == df["tokens"]).all()
+
+
+def test_inputs_are_split_tables_keyed_by_language_and_split():
+    paths = [Path("s/en/train.parquet"), Path("s/en/val.parquet"), Path("s/de/test.parquet")]
+    split_paths, mixtures = stats_inputs(paths, ["en"])
+    assert split_paths == {("en", "train"): paths[0], ("en", "val"): paths[1], ("de", "test"): paths[2]}
+    assert mixtures == [("en",)]
+
+
+def test_inputs_that_are_not_split_tables_are_named():
+    with pytest.raises(XnerError, match=r"not a split table .*s/en/dev.parquet"):
+        stats_inputs([Path("s/en/train.parquet"), Path("s/en/dev.parquet")], [])
+
+
+def test_a_mixture_needs_the_train_and_val_tables_of_its_languages():
+    paths = [Path(f"s/{lang}/{split}.parquet") for lang in ("en", "de") for split in ("train", "val")]
+    assert stats_inputs(paths[:3], ["en"])[1] == [("en",)]
+    with pytest.raises(XnerError, match="not among the inputs: de/val$"):
+        stats_inputs(paths[:3], ["en+de"])

@@ -7,15 +7,22 @@ import math
 import pandas as pd
 import pytest
 
+from xner.errors import XnerError
+from xner.io import write_table
 from xner.tables import (
     experiment_table,
     f1_by_type,
     markdown_view,
+    missing_runs,
+    read_csv,
+    read_experiment,
     run_labels,
     runs_table,
     scores_table,
+    select_runs,
     setting_of,
     transfer_matrix,
+    transfer_table,
 )
 
 
@@ -50,7 +57,7 @@ def summary(model, langs, variant, seed, best_epoch=3, epochs=6, seconds=120.0) 
         "wall_seconds": seconds,
         "trainable_parameters": 10,
         "total_parameters": 100,
-        "device": "cpu",
+        "device_name": "cpu",
         "precision": "fp32",
         "hyperparameters": {
             "seed": seed,
@@ -149,3 +156,39 @@ def test_f1_by_type_is_long_and_ordered(scores):
     first = table.iloc[0]
     assert (first.run, first.test_lang, first.type) == ("mbert · en", "en", "LOC")
     assert first.f1 == pytest.approx(0.85) and first.f1_std == pytest.approx(pd.Series([0.9, 0.8]).std())
+
+
+def test_transfer_table_puts_each_language_beside_its_std(scores):
+    table = transfer_table(scores, ["de", "en"])
+    assert list(table.columns) == ["model", "train_langs", "setting", "de", "de_std", "en", "en_std"]
+    mean, _ = transfer_matrix(scores, ["de", "en"])
+    assert table["de"].tolist() == mean["de"].tolist()
+
+
+def test_runs_are_selected_by_run_id(scores):
+    runs = runs_table(SUMMARIES)
+    picked = select_runs(runs, ["mbert/en+de/base", "mbert/en/seed1"])
+    assert list(zip(picked["train_langs"], picked["variant"])) == [("en", "seed1"), ("en+de", "base")]
+    assert missing_runs(picked, ["mbert/en/seed1", "xlmr/en/base"]) == ["xlmr/en/base"]
+    assert len(select_runs(scores, ["mbert/en/base"])) == 2 * 5
+    with pytest.raises(XnerError, match="not a run id"):
+        select_runs(runs, ["mbert/en"])
+
+
+def test_csv_tables_read_back_as_written(tmp_path, scores):
+    """Only an empty cell is missing: language codes and variants such as NA stay strings."""
+    rows = scores.assign(train_langs="NA", test_lang="nan", variant="None")
+    write_table(rows, tmp_path / "scores.csv")
+    back = read_csv(tmp_path / "scores.csv")
+    assert (back["train_langs"] == "NA").all() and (back["test_lang"] == "nan").all()
+    assert (back["variant"] == "None").all()
+    assert back["seed"].tolist() == rows["seed"].tolist()
+
+
+def test_an_experiment_needs_every_run_in_runs_csv(tmp_path, scores):
+    write_table(scores, tmp_path / "scores.csv")
+    write_table(runs_table(SUMMARIES[:1]), tmp_path / "runs.csv")
+    picked, runs = read_experiment(tmp_path / "scores.csv", tmp_path / "runs.csv", ["mbert/en/base"])
+    assert len(picked) == 2 * 5 and runs["variant"].tolist() == ["base"]
+    with pytest.raises(XnerError, match="has no row for run.s. mbert/en/seed1"):
+        read_experiment(tmp_path / "scores.csv", tmp_path / "runs.csv", ["mbert/en/base", "mbert/en/seed1"])

@@ -23,7 +23,8 @@ from xner.demo import generate_sentences
 from xner.evaluate import Prediction, evaluate_split
 from xner.features import BATCHING, IGNORE
 from xner.io import sentences_table, write_parquet
-from xner.models import TinyModelSettings, build_tiny_model, load_model
+from xner.models import load_model
+from xner.random_models import TinyModelSettings, build_tiny_model
 from xner.train import RunData, TrainSettings, load_run_data, train
 
 FAST = TrainSettings(lr=2e-3, batch_size=16, epochs=3, patience=3, max_length=64, eval_batch_size=64, seed=1)

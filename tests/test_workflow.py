@@ -65,14 +65,14 @@ def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
     from seqeval.metrics import f1_score, precision_score, recall_score
     from seqeval.scheme import IOB2
 
-    from xner.evaluate import read_tsv
+    from xner.evaluate import read_predictions_tsv
 
     result = json.loads((eval_dir / f"{lang}.json").read_text())
     for key in ("model", "train_langs", "variant", "test_lang", "split", "sentences", "words", "loss"):
         assert key in result
     assert (result["scheme"], result["mode"], result["test_lang"]) == ("IOB2", "strict", lang)
     assert set(result["per_type"]) == {"LOC", "ORG", "PER"}
-    tokens, gold, pred = read_tsv(eval_dir / f"{lang}.tsv")
+    tokens, gold, pred = read_predictions_tsv(eval_dir / f"{lang}.tsv")
     assert result["sentences"] == len(tokens) == counts["sentences"]
     assert result["words"] == sum(map(len, tokens)) == counts["tokens"]
     assert all(len(g) == len(p) == len(t) for t, g, p in zip(tokens, gold, pred))

@@ -5,16 +5,16 @@ import shlex
 from snakemake.exceptions import WorkflowError
 
 from xner.config import training_mixtures
+from xner.labels import PANX_SPLITS, STUDY_SPLITS
 from xner.sources import locate
 
 LANGUAGES = config["data"]["languages"]
-SPLITS = ["train", "val", "test"]
 MIXTURES = ["+".join(mixture) for mixture in training_mixtures(config)]
 
 
 wildcard_constraints:
     lang=r"[a-z]+(?:-[a-z]+)*",
-    split=r"train|dev|test|val",
+    split="|".join(dict.fromkeys(PANX_SPLITS + STUDY_SPLITS)),
 
 
 # Made by rule fetch_panx_archive from a data.path URL of panx_dataset.tar, once for all languages.
@@ -106,10 +106,10 @@ def train_params(wildcards):
 
 
 def eval_options(wildcards):
+    """The run's hyperparameters that `xner evaluate` takes."""
     hparams = get_run(wildcards).hparams
-    return (
-        f"--max-length {hparams['max_length']} --batch-size {hparams['eval_batch_size']}"
-        f" --precision {hparams['precision']}"
+    return cli_options(
+        {key: hparams[key] for key in ("max_length", "eval_batch_size", "precision")}
     )
 
 

@@ -84,5 +84,5 @@ rule parse:
         mem_mb=4000,
         runtime=30,
     shell:
-        "python -m xner parse --raw {input} --train {output.train} --dev {output.dev} --test {output.test}"
-        " > {log} 2>&1"
+        "python -m xner parse --raw {input} --train-out {output.train} --dev-out {output.dev}"
+        " --test-out {output.test} > {log} 2>&1"

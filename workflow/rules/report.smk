@@ -38,8 +38,8 @@ rule scores:
         test_langs=TEST_LANGS,
     shell:
         "python -m xner scores --evaluations {input.evaluations} --summaries {input.summaries}"
-        " --test-langs {params.test_langs} --scores {output.scores} --runs {output.runs}"
-        " --transfer {output.transfer} > {log} 2>&1"
+        " --test-langs {params.test_langs} --scores-out {output.scores} --runs-out {output.runs}"
+        " --transfer-out {output.transfer} > {log} 2>&1"
 
 
 rule experiment_table:

@@ -22,7 +22,7 @@ rule split:
         seed=config["split"]["seed"],
         bins=config["split"]["length_bins"],
     shell:
-        "python -m xner split --train-in {input.train} --test-in {input.test}"
-        " --train {output.train} --val {output.val} --test {output.test}"
+        "python -m xner split --train {input.train} --test {input.test}"
+        " --train-out {output.train} --val-out {output.val} --test-out {output.test}"
         " --val-fraction {params.val_fraction} --seed {params.seed} --length-bins {params.bins}"
         " > {log} 2>&1"

@@ -3,7 +3,9 @@
 
 rule data_stats:
     input:
-        expand("results/splits/{lang}/{split}.parquet", lang=LANGUAGES, split=SPLITS),
+        expand(
+            "results/splits/{lang}/{split}.parquet", lang=LANGUAGES, split=STUDY_SPLITS
+        ),
     output:
         csv="results/tables/data_stats.csv",
         md="results/tables/data_stats.md",

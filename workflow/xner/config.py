@@ -91,6 +91,15 @@ def merge_configs(base: dict, override: dict) -> dict:
     return merged
 
 
+def read_configs(paths: Iterable[str | Path]) -> dict:
+    """Configuration files merged in order, later ones overriding earlier ones (as snakemake --configfile)."""
+    config: dict = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            config = merge_configs(config, yaml.safe_load(f) or {})
+    return config
+
+
 def parse_mixture(value: str | list[str]) -> tuple[str, ...]:
     """A training mixture from ``"en+it"`` or ``["en", "it"]``, in the order given."""
     return tuple(value.split("+")) if isinstance(value, str) else tuple(value)

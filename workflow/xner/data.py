@@ -113,8 +113,8 @@ def parse_conll(data: bytes, where: str, *, lang_prefix: str | None = None) -> S
     return out
 
 
-def read_tsv(path: Path, where: str | None = None) -> Sentences:
-    """Parse an XTREME-layout file ``{split}-{lang}.tsv`` or ``.tsv.gz``."""
+def read_panx_tsv(path: Path, where: str | None = None) -> Sentences:
+    """Parse a PAN-X file in XTREME's layout, ``{split}-{lang}.tsv[.gz]`` (``token<TAB>tag`` lines)."""
     where = where or str(path)
     data = path.read_bytes()
     if path.name.endswith(".gz"):
@@ -219,7 +219,7 @@ def read_raw_split(raw_dir: str | Path, split: str) -> tuple[str, Sentences]:
     if fmt == "panx_archive":
         return lang, read_archive_member(paths[0], split, lang, wheres[0])
     if fmt == "xtreme_tsv":
-        return lang, read_tsv(paths[0], wheres[0])
+        return lang, read_panx_tsv(paths[0], wheres[0])
     if fmt == "hf_parquet":
         return lang, read_hf_parquet(paths, lang, wheres)
     raise DataFormatError(manifest_path, None, f"unknown raw format {fmt!r}")

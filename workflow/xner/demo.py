@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xner.io import atomic_path
-from xner.labels import PANX_LANGUAGES
+from xner.labels import PANX_LANGUAGES, PANX_SPLITS
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class DemoSettings:
         duplicates = sorted({lang for lang in self.languages if self.languages.count(lang) > 1})
         if duplicates:
             raise ValueError(f"DemoSettings.languages lists {', '.join(duplicates)} more than once")
-        for split in ("train", "dev", "test"):
+        for split in PANX_SPLITS:
             count = getattr(self, split)
             if not isinstance(count, int) or count < 1:
                 raise ValueError(

@@ -98,10 +98,10 @@ def synchronize(device: torch.device) -> None:
 
 
 def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's as the platform reports it."""
+    """The GPU's name, or the CPU's model name (:func:`cpu_model_name`)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return platform.processor() or "cpu"
+    return cpu_model_name()
 
 
 def cpu_model_name() -> str:

@@ -21,7 +21,7 @@ import torch
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from xner.device import forward_loss
+from xner.device import device_name, forward_loss
 from xner.errors import DataFormatError
 from xner.features import MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, eval_plan, pad_multiple
 from xner.io import atomic_outputs
@@ -115,7 +115,7 @@ def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
     }
 
 
-def write_tsv(path: str | Path, tokens, gold, pred) -> None:
+def write_predictions_tsv(path: str | Path, tokens, gold, pred) -> None:
     """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for s, (words, g, p) in enumerate(zip(tokens, gold, pred)):
@@ -125,7 +125,7 @@ def write_tsv(path: str | Path, tokens, gold, pred) -> None:
                 f.write("\t".join(row) + "\n")
 
 
-def read_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+def read_predictions_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     """Read a predictions TSV back: tokens, gold tags, predicted tags per sentence."""
     tokens: list[list[str]] = [[]]
     gold: list[list[str]] = [[]]
@@ -193,10 +193,11 @@ def evaluate_split(
         "mode": "strict",
         "seconds": prediction.seconds,
         "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
-        "device": dev.type,
+        "device_type": dev.type,
+        "device_name": device_name(dev),
     }
     with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
-        write_tsv(tsv_tmp, tokens, gold, prediction.tags)
+        write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
         json_tmp.write_text(json.dumps(result, indent=2) + "\n")
     logger.info(
         "%s: micro F1 %.4f, macro F1 %.4f over %d words (%d sentences) in %.1f s",

@@ -1,4 +1,7 @@
-"""The PAN-X label set (IOB2) and the language codes PAN-X ships."""
+"""The PAN-X label set (IOB2), the split names and the language codes PAN-X ships.
+
+It imports nothing, so that the Snakefile and the rules can read it without cost.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,13 @@ LABELS: tuple[str, ...] = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-
 LABEL_TO_ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 ENTITY_TYPES: tuple[str, ...] = ("LOC", "ORG", "PER")
 
-# The PAN-X splits as published, in the order xner writes them.
+# The PAN-X splits as published, in the order xner writes them (results/data/{lang}/).
 PANX_SPLITS: tuple[str, ...] = ("train", "dev", "test")
+# The study's splits (results/splits/{lang}/): train and val divide PAN-X train, test is the
+# PAN-X split named by config key data.test_split.
+STUDY_SPLITS: tuple[str, ...] = ("train", "val", "test")
+# The splits a training mixture is made of (trained on train, model selection on val).
+TRAINING_SPLITS: tuple[str, ...] = ("train", "val")
 
 # The 40 languages of XTREME's PAN-X task: the configurations ``PAN-X.{lang}``
 # of the ``google/xtreme`` dataset on the Hugging Face hub.

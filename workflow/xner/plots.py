@@ -158,6 +158,11 @@ def make_training_curves_figure(history: pd.DataFrame, *, title: str, best_epoch
     return fig
 
 
+def run_title(summary: Mapping) -> str:
+    """The title of a run's figures, from its ``summary.json``: ``mbert trained on en+it (base)``."""
+    return f"{summary['model']} trained on {summary['train_langs']} ({summary['variant']})"
+
+
 def plot_training_curves(history: pd.DataFrame, out: str | Path, *, title: str, best_epoch: int) -> None:
     """Write :func:`make_training_curves_figure` to ``out`` (PNG)."""
     _save(make_training_curves_figure(history, title=title, best_epoch=best_epoch), out)

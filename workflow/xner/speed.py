@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from xner.device import PeakMemory, synchronize
+from xner.device import PeakMemory, device_name, synchronize
+from xner.errors import XnerError
 from xner.evaluate import predict, score
 from xner.features import encode
 from xner.io import atomic_outputs, atomic_path, markdown_table, read_sentences
@@ -51,7 +52,7 @@ SPEED_COLUMNS = [
     "model",
     "model_path",
     "model_type",
-    "device",
+    "device_name",
     "precision",
     "train_sentences",
     "batch_size",
@@ -85,10 +86,12 @@ def measure_speed(
     device: str = "auto",
     warmup_batches: int = 2,
 ) -> dict:
-    """Time one training epoch (with validation) and inference over the training sentences."""
+    """Time one training epoch (with validation) and inference over the first ``sentences`` sentences."""
     from xner.device import prepare_device
     from xner.train import make_optimizer, train_one_epoch
 
+    if sentences < 1:
+        raise XnerError(f"the number of sentences to time must be positive, not {sentences}")
     dev, precision = prepare_device(device, settings.precision)
     torch.manual_seed(settings.seed)
     tokenizer = load_tokenizer(model_path)
@@ -136,8 +139,8 @@ def measure_speed(
     result = {
         "model_path": model_path,
         "model_type": model.config.model_type,
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "device_type": dev.type,
+        "device_name": device_name(dev),
         "threads": torch.get_num_threads(),
         "precision": precision,
         "batch_size": settings.batch_size,
@@ -190,7 +193,7 @@ def speed_markdown(table: pd.DataFrame) -> str:
     view = pd.DataFrame(
         {
             "model": table["model"],
-            "device": table["device"] + " (" + table["precision"] + ")",
+            "device": table["device_name"] + " (" + table["precision"] + ")",
             "train sentences": table["train_sentences"],
             "epoch s (with val)": table["epoch_seconds"].map("{:.1f}".format),
             "train peak MiB": table["train_peak_memory_mib"].map("{:.0f}".format),

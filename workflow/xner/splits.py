@@ -17,8 +17,9 @@ words), with two differences that keep every sentence:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +27,8 @@ import pyarrow.compute as pc
 from sklearn.model_selection import train_test_split
 
 from xner.errors import XnerError
+from xner.io import read_sentences, write_parquet
+from xner.labels import STUDY_SPLITS
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +123,25 @@ def split_train(train: pa.Table, settings: SplitSettings) -> tuple[pa.Table, pa.
         bin_report(lengths, train_idx, val_idx, settings.length_bins),
     )
     return train.take(pa.array(train_idx)), train.take(pa.array(val_idx))
+
+
+def split_language(
+    train_path: str | Path,
+    test_path: str | Path,
+    out_paths: Mapping[str, str | Path],
+    settings: SplitSettings,
+) -> None:
+    """Write one language's study splits: PAN-X train divided into train and val, and the test split.
+
+    ``out_paths`` maps each of ``train``, ``val`` and ``test`` to its parquet path;
+    all of them are written, or (on any error) none.
+    """
+    missing = [split for split in STUDY_SPLITS if split not in out_paths]
+    if missing:
+        raise ValueError(f"no output path for split(s) {missing}")
+    train, val = split_train(read_sentences(train_path), settings)
+    tables = {"train": train, "val": val, "test": read_sentences(test_path)}
+    write_parquet({out_paths[split]: tables[split] for split in STUDY_SPLITS})
 
 
 def bin_report(lengths: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, edges: Sequence[int]) -> str:

@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xner.errors import XnerError
 from xner.io import read_sentences
-from xner.labels import LABELS
+from xner.labels import LABELS, STUDY_SPLITS, TRAINING_SPLITS
 
 STATS_COLUMNS: tuple[str, ...] = ("langs", "split", "sentences", "tokens", "unique_tokens", *LABELS)
-SPLITS: tuple[str, ...] = ("train", "val", "test")
-MIXTURE_SPLIT = "train+val"
+MIXTURE_SPLIT = "+".join(TRAINING_SPLITS)
 
 
 def count(tables: Iterable[pa.Table]) -> dict[str, int]:
@@ -44,6 +44,31 @@ def count(tables: Iterable[pa.Table]) -> dict[str, int]:
     return row
 
 
+def stats_inputs(
+    paths: Iterable[str | Path], mixtures: Iterable[str]
+) -> tuple[dict[tuple[str, str], Path], list[tuple[str, ...]]]:
+    """The split tables by ``(lang, split)`` and the mixtures (``en+it``) as tuples of languages, checked.
+
+    Each path must be a split table ``.../{lang}/{split}.parquet`` (split ``train``,
+    ``val`` or ``test``), and every language of a mixture needs its ``train`` and
+    ``val`` tables among them; otherwise :class:`XnerError` names what is wrong.
+    """
+    paths = [Path(p) for p in paths]
+    bad = [str(p) for p in paths if p.stem not in STUDY_SPLITS]
+    if bad:
+        names = ",".join(STUDY_SPLITS)
+        raise XnerError(f"not a split table (.../{{lang}}/{{{names}}}.parquet): {', '.join(bad)}")
+    split_paths = {(path.parent.name, path.stem): path for path in paths}
+    languages = [tuple(m.split("+")) for m in mixtures]
+    missing = sorted(
+        {f"{lang}/{split}" for m in languages for lang in m for split in TRAINING_SPLITS}
+        - {f"{lang}/{split}" for lang, split in split_paths}
+    )
+    if missing:
+        raise XnerError(f"mixtures need split tables that are not among the inputs: {', '.join(missing)}")
+    return split_paths, languages
+
+
 def data_stats(
     split_paths: Mapping[tuple[str, str], str | Path], mixtures: Sequence[Sequence[str]] = ()
 ) -> pd.DataFrame:
@@ -57,10 +82,10 @@ def data_stats(
     languages = list(dict.fromkeys(lang for lang, _ in split_paths))
     rows = []
     for lang in languages:
-        for split in SPLITS:
+        for split in STUDY_SPLITS:
             if (lang, split) in tables:
                 rows.append({"langs": lang, "split": split, **count([tables[lang, split]])})
     for mixture in mixtures:
-        parts = [tables[lang, split] for lang in mixture for split in ("train", "val")]
+        parts = [tables[lang, split] for lang in mixture for split in TRAINING_SPLITS]
         rows.append({"langs": "+".join(mixture), "split": MIXTURE_SPLIT, **count(parts)})
     return pd.DataFrame(rows, columns=list(STATS_COLUMNS))

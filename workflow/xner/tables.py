@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from xner.errors import XnerError
 from xner.labels import ENTITY_TYPES
 
 TYPES: tuple[str, ...] = (*ENTITY_TYPES, "micro", "macro")
@@ -45,6 +46,44 @@ def setting_of(variant: str) -> str:
 
 def read_json(paths: Iterable[str | Path]) -> list[dict]:
     return [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """A table written here (``scores.csv``, ``runs.csv``), read back as written.
+
+    Only an empty cell is missing: a language, variant or token such as ``NA`` or
+    ``None`` stays a string, and ``train_langs`` and ``test_lang`` are strings always.
+    """
+    return pd.read_csv(
+        path, keep_default_na=False, na_values=[""], dtype={"train_langs": str, "test_lang": str}
+    )
+
+
+def select_runs(table: pd.DataFrame, runs: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``table`` of the runs ``runs`` (run ids ``model/train_langs/variant``), in table order."""
+    keys = [run.split("/") for run in runs]
+    bad = [run for run, key in zip(runs, keys) if len(key) != len(RUN_KEY)]
+    if bad:
+        raise XnerError(f"not a run id (model/train_langs/variant): {', '.join(bad)}")
+    return table.merge(pd.DataFrame(keys, columns=RUN_KEY), on=RUN_KEY, how="inner", sort=False)
+
+
+def missing_runs(table: pd.DataFrame, runs: Sequence[str]) -> list[str]:
+    """The run ids of ``runs`` that have no row in ``table``, sorted."""
+    present = {"/".join(key) for key in zip(*(table[k] for k in RUN_KEY))}
+    return sorted(set(runs) - present)
+
+
+def read_experiment(
+    scores_path: str | Path, runs_path: str | Path, runs: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An experiment's rows of ``scores.csv`` and ``runs.csv``; every run must have a row in ``runs.csv``."""
+    scores = select_runs(read_csv(scores_path), runs)
+    run_rows = select_runs(read_csv(runs_path), runs)
+    missing = missing_runs(run_rows, runs)
+    if missing:
+        raise XnerError(f"{runs_path} has no row for run(s) {', '.join(missing)}")
+    return scores, run_rows
 
 
 def scores_table(evaluations: Sequence[dict], summaries: Sequence[dict]) -> pd.DataFrame:
@@ -85,7 +124,7 @@ def runs_table(summaries: Sequence[dict]) -> pd.DataFrame:
             "train_minutes": s["wall_seconds"] / 60,
             "trainable_parameters": s["trainable_parameters"],
             "total_parameters": s["total_parameters"],
-            "device": s["device"],
+            "device_name": s["device_name"],
             "precision": s["precision"],
             "lr": s["hyperparameters"]["lr"],
             "batch_size": s["hyperparameters"]["batch_size"],
@@ -117,6 +156,13 @@ def transfer_matrix(scores: pd.DataFrame, test_langs: Sequence[str] | None = Non
     order = list(test_langs) if test_langs else list(dict.fromkeys(rows["test_lang"]))
     keys = list(dict.fromkeys(zip(*(rows[k] for k in SETTING_KEY))))
     return mean.reindex(index=keys, columns=order), std.reindex(index=keys, columns=order)
+
+
+def transfer_table(scores: pd.DataFrame, test_langs: Sequence[str] | None = None) -> pd.DataFrame:
+    """The transfer matrix as one table: the setting, then for each test language its mean and ``_std``."""
+    mean, std = transfer_matrix(scores, test_langs)
+    table = mean.join(std.add_suffix("_std")).reset_index()
+    return table[[*mean.index.names, *[c for lang in mean.columns for c in (lang, f"{lang}_std")]]]
 
 
 def experiment_table(

@@ -265,7 +265,7 @@ def train(
         "trainable_parameters": trainable,
         "total_parameters": total,
         "wall_seconds": time.perf_counter() - wall_start,
-        "device": device_name(dev),
+        "device_name": device_name(dev),
         "device_type": dev.type,
         "precision": precision,
         "hyperparameters": asdict(settings),
