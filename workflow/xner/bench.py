@@ -100,7 +100,7 @@ def xner_epoch(
             model,
             optimizer,
             encoded,
-            xner_settings,
+            train_settings,
             epoch=epoch,
             pad_id=pad_id,
             device=device,

@@ -61,7 +61,7 @@ def quality_check(
                     model,
                     optimizer,
                     train_enc,
-                    xner_settings,
+                    train_settings,
                     epoch=epoch,
                     pad_id=pad_id,
                     device=device,
