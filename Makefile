@@ -39,7 +39,7 @@ BENCH_ARGS ?=
 bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~1 h)
 	xner bench --out results/bench $(BENCH_ARGS)
 
-test-fast: setup ## unit tests only (no end-to-end Snakemake runs)
+test-fast: setup ## the tests that neither train a model nor run Snakemake (marker slow)
 	pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup ## snakemake --lint, snakefmt --check, ruff
