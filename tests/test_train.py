@@ -273,7 +273,7 @@ def test_micro_batches_take_the_same_step_as_whole_batches(corpus, batching):
 
 def test_loss_divisors_per_batch_or_per_epoch():
     from xner.features import Encoded
-    from xner.train import loss_divisors
+    from xner.train import batch_label_counts, loss_divisors
 
     def window(labelled: int) -> np.ndarray:
         return np.array([IGNORE] + [0] * labelled + [IGNORE])
@@ -282,9 +282,9 @@ def test_loss_divisors_per_batch_or_per_epoch():
     encoded = Encoded([np.zeros(len(x)) for x in labels], labels, [], np.arange(5), np.ones(5))
     batches = [[np.array([0, 1])], [np.array([2]), np.array([3])], [np.array([4])]]
     # the usual mean per batch: a short batch's words weigh ten times more
-    assert loss_divisors(encoded, batches, per_epoch_mean=False) == [2.0, 20.0, 1.0]
+    assert loss_divisors(batch_label_counts(encoded, batches), per_epoch_mean=False) == [2.0, 20.0, 1.0]
     # the epoch's mean per batch: 22 labelled sub-tokens over 3 batches, every word alike
-    assert loss_divisors(encoded, batches, per_epoch_mean=True) == [22 / 3] * 3
+    assert loss_divisors(batch_label_counts(encoded, batches), per_epoch_mean=True) == [22 / 3] * 3
 
 
 class Payload:

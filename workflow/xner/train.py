@@ -310,15 +310,15 @@ def train_one_epoch(
     label_count = 0
     tokens = int(encoded.lengths.sum())
     params = [p for p in model.parameters() if p.requires_grad]
-    divisors = loss_divisors(encoded, batches, batching_policy(settings.batching).per_epoch_mean)
+    counts = batch_label_counts(encoded, batches)
+    divisors = loss_divisors(counts, batching_policy(settings.batching).per_epoch_mean)
     seen = 0
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
     for step, batch in enumerate(bar, start=1):
         seen += sum(int(encoded.lengths[group].sum()) for group in batch)
         # mean over the labelled sub-tokens of the whole batch, whatever its micro-batches;
         # a batch without any (possible only in odd data) adds nothing
-        n_labels = int(encoded.label_counts[np.concatenate(batch)].sum())
-        divisor = divisors[step - 1]
+        n_labels, divisor = counts[step - 1], divisors[step - 1]
         for group in batch:
             _, loss_total = forward_loss(model, collate(encoded, group, pad_id, multiple), device, precision)
             (loss_total / divisor).backward()
@@ -355,15 +355,20 @@ def epoch_plan(
     ]
 
 
-def loss_divisors(encoded: Encoded, batches: list[list[np.ndarray]], per_epoch_mean: bool) -> list[float]:
-    """What each batch's summed loss is divided by: its own labelled sub-tokens, or the epoch's mean per batch.
+def batch_label_counts(encoded: Encoded, batches: list[list[np.ndarray]]) -> list[int]:
+    """The labelled sub-tokens of each batch (a list of micro-batches)."""
+    return [int(encoded.label_counts[np.concatenate(batch)].sum()) for batch in batches]
+
+
+def loss_divisors(counts: Sequence[int], per_epoch_mean: bool) -> list[float]:
+    """What each batch's summed loss is divided by, given its labelled sub-tokens (``counts``):
+    its own count, or the epoch's mean per batch.
 
     The first is the usual mean loss per batch; under length-bucketed batches it
     makes a word in a batch of short sentences weigh more than one in a batch of
     long sentences. The second weighs every labelled sub-token of the epoch alike.
     A batch without labels (possible only in odd data) is divided by 1 and adds nothing.
     """
-    counts = [int(encoded.label_counts[np.concatenate(batch)].sum()) for batch in batches]
     if per_epoch_mean:
         mean = sum(counts) / max(len(counts), 1)
         return [max(mean, 1.0)] * len(counts)
