@@ -48,6 +48,30 @@ include: "workflow/rules/speed.smk"
 report: "workflow/report/workflow.rst"
 
 
+# Jobs of seconds run in the Snakemake process itself, on a cluster too (the login node): only
+# training with its evaluations (rules train and evaluate, one job per run) and the speed table's
+# timings (speed_model) need a GPU and become cluster jobs.
+localrules:
+    download,
+    fetch_panx_archive,
+    demo_data,
+    parse,
+    split,
+    data_stats,
+    tiny_model,
+    export_evaluation,
+    scores,
+    experiment_table,
+    experiment_figures,
+    training_curves,
+    speed_table,
+    data,
+    evaluations,
+    tables,
+    speed,
+    all,
+
+
 # Partial targets: `snakemake data`, `snakemake evaluations`, `snakemake tables` (tables and figures,
 # from evaluation JSON and histories only: no retraining, checkpoints not needed).
 rule data:

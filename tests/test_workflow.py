@@ -97,8 +97,8 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["download"] == counts["parse"] == counts["split"] == 6
     assert counts["data_stats"] == 1
-    assert counts["train"] == 22  # every run of the study once
-    assert counts["evaluate"] == 70
+    assert counts["train"] == counts["evaluate"] == 22  # every run of the study once, evaluated in one job
+    assert counts["export_evaluation"] == 70  # one copy per run x test language
     assert counts["experiment_table"] == counts["experiment_figures"] == 5
     assert counts["training_curves"] == 22 and counts["scores"] == 1
     assert not (tmp_path / "results").exists()
@@ -351,12 +351,60 @@ def test_without_keep_checkpoints_models_are_deleted_once_evaluated(tmp_path):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_slurm_profile_plan_gives_gpus_to_training_evaluation_and_timing_only(tmp_path):
+def test_an_added_test_language_is_evaluated_alone_without_retraining(tmp_path):
+    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    demo["data"]["languages"] = ["en", "sw"]
+    demo["training"].update(epochs=1)
+    demo["track_test_langs"] = False
+    demo["speed"] = {"enabled": False}
+    demo["experiments"] = {"small": {"models": ["tiny"], "train": ["sw"], "test": ["sw"], "table": "prf"}}
+    config = write_config(tmp_path / "c.yaml", demo)
+    first = snakemake(tmp_path, configfile=config)
+    assert first.returncode == 0, first.stderr[-3000:]
+    run = tmp_path / "results" / "runs" / "tiny" / "sw" / "base"
+    evals = tmp_path / "results" / "eval" / "tiny" / "sw" / "base"
+    summary, sw = (run / "summary.json").read_bytes(), (evals / "sw.json").read_bytes()
+
+    demo["experiments"]["small"]["test"] = ["sw", "en"]
+    config = write_config(tmp_path / "c.yaml", demo)
+    plan = snakemake(tmp_path, "-n", configfile=config)
+    jobs = job_counts(plan.stdout + plan.stderr)
+    assert "train" not in jobs and jobs["evaluate"] == 1, jobs
+    second = snakemake(tmp_path, configfile=config)
+    assert second.returncode == 0, second.stderr[-3000:]
+    log = (tmp_path / "results" / "logs" / "evaluate" / "tiny" / "sw" / "base.log").read_text()
+    assert "kept (model, test split and settings unchanged): sw" in log and "evaluating en" in log
+    assert (run / "summary.json").read_bytes() == summary  # not retrained
+    assert (evals / "sw.json").read_bytes() == sw  # not evaluated again
+    assert json.loads((evals / "en.json").read_text())["test_lang"] == "en"
+
+
+def local_rules() -> set[str]:
+    """The rules the Snakefile declares local (run in the Snakemake process, never submitted)."""
+    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", (ROOT / "Snakefile").read_text(), re.MULTILINE)
+    return set(re.findall(r"\w+", block[1]))
+
+
+def test_slurm_profile_plans_one_gpu_job_per_run_and_per_speed_model_only(tmp_path):
     result = snakemake(
         tmp_path, "-n", "--profile", str(ROOT / "profiles" / "slurm"), configfile=ROOT / "config.yaml"
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    blocks = re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", result.stdout, re.MULTILINE | re.DOTALL)
+    plan = result.stdout
+    # top-level jobs start at column 0, the jobs of a group job are indented under "Group job run"
+    groups = re.split(r"^.*Group job run \(jobs in lexicogr\. order\):\n", plan, flags=re.MULTILINE)[1:]
+    assert len(groups) == 22
+    for group in groups:
+        members = re.findall(
+            r"^    rule (\w+):", re.split(r"^\[", group, flags=re.MULTILINE)[0], re.MULTILINE
+        )
+        assert sorted(members) == ["evaluate", "train"], members
+    top_level = re.findall(r"^rule (\w+):", plan, re.MULTILINE)
+    submitted = [rule for rule in top_level if rule not in local_rules()]
+    assert submitted == ["speed_model"] * 7, sorted(set(submitted))
+    assert set(top_level) - {"speed_model"} <= local_rules()
+
+    blocks = re.findall(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", plan, re.MULTILINE | re.DOTALL)
     resources = [
         (rule, re.search(r"resources: (.*)", body)[1]) for rule, body in blocks if "resources:" in body
     ]
@@ -365,8 +413,8 @@ def test_slurm_profile_plan_gives_gpus_to_training_evaluation_and_timing_only(tm
     for rule, line in resources:
         if rule in gpu_rules:
             assert "slurm_partition=accel" in line and "cpus_per_gpu=4" in line
-        elif rule != "all":
-            assert "slurm_partition=normal" in line and "gpu" not in line, (rule, line)
-    # the time limit of a training job grows with its training languages
+    # the time limit of a training job grows with its training languages, an evaluation's with its test ones
     train_runtimes = {int(re.search(r"runtime=(\d+)", body)[1]) for rule, body in blocks if rule == "train"}
     assert {60, 120, 180, 300} <= train_runtimes
+    eval_runtimes = {int(re.search(r"runtime=(\d+)", body)[1]) for rule, body in blocks if rule == "evaluate"}
+    assert eval_runtimes == {5, 25}  # evaluate_minutes per test language: 1 or 5 of them

@@ -1,16 +1,21 @@
 """Check a demo run through SLURM against sacct and against the same demo run locally.
 
-    python tests/slurm/check_slurm_run.py LOCAL_DIR SLURM_DIR SLURM_LOG
+    python tests/slurm/check_slurm_run.py LOCAL_DIR SLURM_DIR SLURM_LOG \
+        --expected-jobs N --killed JOBID --resumed RUN_DIR/train.log
 
 Every job Snakemake submitted (its log names the SLURM job ids) must be known to
-sacct as COMPLETED; training and evaluation must have run on the accel partition
-with a GPU; every non-local rule must have gone through sbatch; and the results
-(data, evaluation scores, training histories, tables) must equal the local run's.
+sacct; each must have been allocated exactly one GPU on the accel partition; the
+one killed mid-run (JOBID) must have ended without completing, every other one
+COMPLETED, and they must be exactly N (one per run, its training and evaluation
+together, and one per model of the speed table); the killed run's retried
+training must have resumed from its checkpoint; and the results (data,
+evaluation scores, training histories, tables) must equal the local run's.
 Prints the job ids and states. Exits non-zero on any difference.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import re
@@ -18,7 +23,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-LOCAL_RULES = {"demo_data", "download", "fetch_panx_archive", "all", "data", "evaluations", "tables"}
 # Where a job ran (device_name, device_type) and how long it took may differ; the results may not.
 TIMING = {
     "seconds",
@@ -59,7 +63,13 @@ def read_csv(path: Path, drop=TIMING) -> list[dict]:
         ]
 
 
-def main(local: Path, slurm: Path, log: Path) -> int:
+def gpus(alloc_tres: str) -> int:
+    """The GPUs of a job's AllocTRES (``billing=2,cpu=2,gres/gpu=1,mem=3000M,node=1``)."""
+    tres = dict(item.partition("=")[::2] for item in alloc_tres.split(",") if item)
+    return int(tres.get("gres/gpu", 0))
+
+
+def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, resumed: str) -> int:
     text = log.read_text()
     job_ids = re.findall(r"has been submitted with SLURM jobid (\d+)", text)
     problems = []
@@ -74,22 +84,30 @@ def main(local: Path, slurm: Path, log: Path) -> int:
         )
     if sorted(j["JobID"] for j in jobs) != sorted(job_ids):
         problems.append(f"sacct knows {len(jobs)} of the {len(job_ids)} submitted jobs")
-    problems += [
-        f"job {j['JobID']} ({j['Comment']}) ended {j['State']}" for j in jobs if j["State"] != "COMPLETED"
-    ]
+    if killed not in job_ids:
+        problems.append(f"the killed job {killed} is not one Snakemake submitted")
     for job in jobs:
-        gpu_job = job["Comment"].startswith(("rule_train_", "rule_evaluate_", "rule_speed_model_"))
-        on_gpu = job["Partition"] == "accel" and "gres/gpu=1" in job["AllocTRES"]
-        if gpu_job != on_gpu:
+        if job["JobID"] == killed:
+            if job["State"] == "COMPLETED":
+                problems.append(f"the killed job {killed} ended COMPLETED")
+        elif job["State"] != "COMPLETED":
+            problems.append(f"job {job['JobID']} ({job['Comment']}) ended {job['State']}")
+        if job["Partition"] != "accel" or gpus(job["AllocTRES"]) != 1:
             problems.append(
-                f"job {job['JobID']} ({job['Comment']}) on {job['Partition']} with {job['AllocTRES']}"
+                f"job {job['JobID']} ({job['Comment']}) on {job['Partition']} with {job['AllocTRES']}:"
+                " every SLURM job must have exactly one GPU on accel"
             )
-    stats = text.split("Job stats:")[1].split("\n\n")[0]
-    rules = {m[1] for m in re.finditer(r"^(\w+)\s+\d+$", stats, re.MULTILINE)} - LOCAL_RULES - {"total"}
-    comments = " ".join(j["Comment"] for j in jobs)
-    for rule in sorted(rules):
-        if f"rule_{rule}_" not in comments and f"rule_{rule} " not in comments + " ":
-            problems.append(f"no sbatch job for rule {rule}")
+    completed = [j for j in jobs if j["JobID"] != killed]
+    if len(completed) != expected_jobs:
+        problems.append(
+            f"{len(completed)} SLURM jobs besides the killed one, expected {expected_jobs}"
+            " (one per run and one per speed model)"
+        )
+    resumed_log = (slurm / resumed).read_text()
+    if "resuming after epoch" not in resumed_log:
+        problems.append(f"{resumed}: the retried training did not resume from its checkpoint")
+    else:
+        print(f"{resumed}: " + re.search(r"resuming after epoch \d+", resumed_log)[0])
 
     # the same results as the local run
     local_files = sorted(p.relative_to(local) for p in (local / "results").rglob("*") if p.is_file())
@@ -118,9 +136,20 @@ def main(local: Path, slurm: Path, log: Path) -> int:
         print("FAIL:", problem)
     if problems:
         return 1
-    print("SLURM run: every job went through sbatch and completed; results equal the local run")
+    print(
+        "SLURM run: one GPU per job, one job per run and per speed model, the killed run resumed"
+        " and completed; results equal the local run"
+    )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("local", type=Path)
+    parser.add_argument("slurm", type=Path)
+    parser.add_argument("log", type=Path)
+    parser.add_argument("--expected-jobs", type=int, required=True)
+    parser.add_argument("--killed", required=True)
+    parser.add_argument("--resumed", required=True)
+    args = parser.parse_args()
+    sys.exit(main(args.local, args.slurm, args.log, args.expected_jobs, args.killed, args.resumed))

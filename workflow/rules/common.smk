@@ -105,6 +105,23 @@ def train_params(wildcards):
     }
 
 
+def evaluate_inputs(wildcards):
+    """A run's model and the test splits of its test languages."""
+    run = get_run(wildcards)
+    return {
+        "model": f"results/runs/{run.model}/{run.langs}/{run.variant}/model",
+        "tests": [f"results/splits/{lang}/test.parquet" for lang in run.test_langs],
+    }
+
+
+def evaluate_tests(wildcards):
+    """`LANG=PATH ...` of a run's test languages, for `xner evaluate --test`."""
+    return " ".join(
+        f"{lang}=results/splits/{lang}/test.parquet"
+        for lang in get_run(wildcards).test_langs
+    )
+
+
 def eval_options(wildcards):
     """The run's hyperparameters that `xner evaluate` takes."""
     hparams = get_run(wildcards).hparams
@@ -177,6 +194,11 @@ def train_runtime(wildcards):
     """Minutes for a training job: the model's train_minutes per training language."""
     run = get_run(wildcards)
     return train_minutes(config, run.model) * len(run.train_langs)
+
+
+def evaluate_runtime(wildcards):
+    """Minutes for a run's evaluation job: evaluate_minutes per test language."""
+    return config["evaluate_minutes"] * len(get_run(wildcards).test_langs)
 
 
 # --- the speed table: one timing job per model -----------------------------------------------------

@@ -1,12 +1,6 @@
 # Raw PAN-X files -> results/raw/{lang}/ -> results/data/{lang}/{split}.parquet
 
 
-localrules:
-    download,
-    fetch_panx_archive,
-    demo_data,
-
-
 rule demo_data:
     output:
         "results/demo/panx_dataset.tar",

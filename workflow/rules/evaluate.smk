@@ -1,30 +1,49 @@
-# A trained run x a test language -> results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv}
+# A trained run -> results/runs/{model}/{langs}/{variant}/evaluations/ (all its test languages, the model
+# loaded once) -> results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv} (one copy per language).
 
 
 rule evaluate:
     input:
-        model=f"{RUN_DIR}/model",
-        test="results/splits/{lang}/test.parquet",
+        unpack(evaluate_inputs),
     output:
-        json=f"{EVAL_DIR}/{{lang}}.json",
-        tsv=f"{EVAL_DIR}/{{lang}}.tsv",
+        # updated in place: a language evaluated before from the same model and test split is kept
+        update(directory(f"{RUN_DIR}/evaluations")),
     log:
-        "results/logs/evaluate/{model}/{langs}/{variant}/{lang}.log",
+        "results/logs/evaluate/{model}/{langs}/{variant}.log",
     benchmark:
-        "results/benchmarks/evaluate/{model}/{langs}/{variant}/{lang}.tsv"
+        "results/benchmarks/evaluate/{model}/{langs}/{variant}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 2
     resources:
         slurm_account=slurm_account,
         mem_mb=8000,
-        runtime=60,
+        runtime=evaluate_runtime,
     params:
+        tests=evaluate_tests,
         options=eval_options,
         split=config["data"]["test_split"],
     shell:
-        "python -m xner evaluate --model-dir {input.model} --test {input.test}"
-        " --json {output.json} --tsv {output.tsv} --model-name {wildcards.model}"
+        "python -m xner evaluate --model-dir {input.model} --test {params.tests}"
+        " --out-dir {output} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
-        " --test-lang {wildcards.lang} --split {params.split} {params.options}"
-        " --threads {threads} > {log} 2>&1"
+        " --split {params.split} {params.options} --threads {threads} > {log} 2>&1"
+
+
+rule export_evaluation:
+    input:
+        f"{RUN_DIR}/evaluations",
+    output:
+        json=f"{EVAL_DIR}/{{lang}}.json",
+        tsv=f"{EVAL_DIR}/{{lang}}.tsv",
+    log:
+        "results/logs/export_evaluation/{model}/{langs}/{variant}/{lang}.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        slurm_account=slurm_account,
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m xner export-evaluation --evaluations {input} --test-lang {wildcards.lang}"
+        " --json {output.json} --tsv {output.tsv} > {log} 2>&1"

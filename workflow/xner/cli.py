@@ -377,15 +377,17 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_run_train)
 
 
-def _tracked(items: Sequence[str]) -> dict[str, Path]:
-    """``--track LANG=PATH ...`` as a mapping of language to test split."""
-    tracked = {}
+def _lang_paths(items: Sequence[str], option: str) -> dict[str, Path]:
+    """``LANG=PATH ...`` as a mapping of language to path (``option`` names the flag in errors)."""
+    paths = {}
     for item in items:
         lang, _, path = item.partition("=")
-        if not path:
-            raise XnerError(f"--track expects LANG=PATH, not {item!r}")
-        tracked[lang] = Path(path)
-    return tracked
+        if not lang or not path:
+            raise XnerError(f"{option} expects LANG=PATH, not {item!r}")
+        if lang in paths:
+            raise XnerError(f"{option}: language {lang!r} given twice")
+        paths[lang] = Path(path)
+    return paths
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -393,7 +395,7 @@ def _run_train(args: argparse.Namespace) -> None:
     from xner.train import fingerprint, load_run_data, train
 
     _set_threads(args.threads)
-    tracked = _tracked(args.track)
+    tracked = _lang_paths(args.track, "--track")
     settings = _from_args(TrainSettings, args)
     data = load_run_data(args.train, args.val, tracked)
     key = fingerprint(args.model_path, settings, [*args.train, *args.val])
@@ -417,38 +419,59 @@ def _run_train(args: argparse.Namespace) -> None:
 
 
 def _add_evaluate(p: argparse.ArgumentParser) -> None:
-    """score a trained run on one test language (strict IOB2, on words)
+    """score a trained run on its test languages (strict IOB2, on words), loading the model once
 
-    Predict every word of a test split with a trained run and write the scores (seqeval, strict mode, IOB2
-    scheme, on words) as JSON and the predictions as TSV (token, gold, pred).
+    Predict every word of each test split with a trained run and write OUT_DIR/LANG.json (scores: seqeval,
+    strict mode, IOB2 scheme, on words), OUT_DIR/LANG.tsv (predictions: token, gold, pred) and
+    OUT_DIR/index.json (what each was made from). A language already evaluated there from the same model
+    files, test split and settings is kept, not evaluated again.
     """
     p.add_argument("--model-dir", required=True, type=Path, help="the run's model directory")
-    p.add_argument("--test", required=True, type=Path, help="test split table")
-    p.add_argument("--json", required=True, type=Path, help="output: the scores (JSON)")
-    p.add_argument("--tsv", required=True, type=Path, help="output: the predictions (TSV)")
+    p.add_argument(
+        "--test", required=True, nargs="+", metavar="LANG=PATH", help="test split table of each test language"
+    )
+    p.add_argument("--out-dir", required=True, type=Path, help="output: the run's evaluations directory")
     _add_run_info(p)
-    p.add_argument("--test-lang", default="", help="the test language (recorded)")
-    p.add_argument("--split", default="", help="the PAN-X split the test set is (dev or test)")
+    p.add_argument("--split", default="", help="the PAN-X split the test sets are (dev or test; recorded)")
     _add_device_options(p)
     _add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])
     p.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> None:
-    from xner.evaluate import evaluate_split
+    from xner.evaluations import evaluate_run
 
     _set_threads(args.threads)
-    evaluate_split(
+    evaluate_run(
         args.model_dir,
-        args.test,
-        json_path=args.json,
-        tsv_path=args.tsv,
-        info={**_run_info(args), "test_lang": args.test_lang, "split": args.split},
+        _lang_paths(args.test, "--test"),
+        args.out_dir,
+        info=_run_info(args),
+        split=args.split,
         max_length=args.max_length,
         batch_size=args.eval_batch_size,
         device=args.device,
         precision=args.precision,
     )
+
+
+def _add_export_evaluation(p: argparse.ArgumentParser) -> None:
+    """copy one test language's scores and predictions out of a run's evaluations directory
+
+    Copy EVALUATIONS/LANG.json and EVALUATIONS/LANG.tsv (written by `xner evaluate`) to --json and
+    --tsv, unchanged.
+    """
+    p.add_argument("--evaluations", required=True, type=Path, help="the run's evaluations directory")
+    p.add_argument("--test-lang", required=True, help="the test language")
+    p.add_argument("--json", required=True, type=Path, help="output: the scores (JSON)")
+    p.add_argument("--tsv", required=True, type=Path, help="output: the predictions (TSV)")
+    p.set_defaults(func=_run_export_evaluation)
+
+
+def _run_export_evaluation(args: argparse.Namespace) -> None:
+    from xner.evaluations import export_evaluation
+
+    export_evaluation(args.evaluations, args.test_lang, args.json, args.tsv)
 
 
 def _add_scores(p: argparse.ArgumentParser) -> None:
@@ -781,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_tiny_model,
         _add_train,
         _add_evaluate,
+        _add_export_evaluation,
         _add_scores,
         _add_experiment_table,
         _add_plot_curves,

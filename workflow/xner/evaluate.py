@@ -163,21 +163,55 @@ def evaluate_split(
 
     ``info`` (model, train_langs, variant, test_lang, split) goes into the JSON first.
     """
-    import json
-
     from xner.device import prepare_device
-    from xner.features import encode
-    from xner.io import read_sentences
     from xner.models import load_model, load_tokenizer
 
     dev, precision = prepare_device(device, precision)  # TF32 on CUDA, as validation during training
     tokenizer = load_tokenizer(str(model_dir))
     model = load_model(str(model_dir)).to(dev)
+    return evaluate_model(
+        model,
+        tokenizer,
+        test_path,
+        json_path=json_path,
+        tsv_path=tsv_path,
+        info=info,
+        max_length=max_length,
+        batch_size=batch_size,
+        device=dev,
+        precision=precision,
+    )
+
+
+def evaluate_model(
+    model,
+    tokenizer,
+    test_path: str | Path,
+    *,
+    json_path: str | Path,
+    tsv_path: str | Path,
+    info: dict,
+    max_length: int,
+    batch_size: int,
+    device: torch.device,
+    precision: str,
+) -> dict:
+    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON and TSV."""
+    import json
+
+    from xner.features import encode
+    from xner.io import read_sentences
+
     table = read_sentences(test_path)
     tokens, gold = table.column("tokens").to_pylist(), table.column("tags").to_pylist()
     encoded = encode(tokenizer, tokens, gold, max_length=max_length)
     prediction = predict(
-        model, encoded, batch_size=batch_size, pad_id=tokenizer.pad_token_id, device=dev, precision=precision
+        model,
+        encoded,
+        batch_size=batch_size,
+        pad_id=tokenizer.pad_token_id,
+        device=device,
+        precision=precision,
     )
     result = {
         **info,
@@ -193,8 +227,8 @@ def evaluate_split(
         "mode": "strict",
         "seconds": prediction.seconds,
         "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
-        "device_type": dev.type,
-        "device_name": device_name(dev),
+        "device_type": device.type,
+        "device_name": device_name(device),
     }
     with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
         write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)

@@ -157,6 +157,15 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def sha256_directory(path: str | Path) -> str:
+    """One hex sha256 digest over a directory's files: their relative paths and bytes, in sorted order."""
+    root = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0" + bytes.fromhex(sha256_file(file)))
+    return digest.hexdigest()
+
+
 def write_parquet(tables: dict[str | Path, pa.Table]) -> None:
     """Write tables to Parquet files (path -> table), all of them or, on error, none.
 

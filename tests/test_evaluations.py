@@ -1,0 +1,170 @@
+"""xner.evaluations on a tiny model: one load for all test languages, the same files as a single
+evaluation, unchanged languages kept, changed ones redone, and the export to results/eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import xner.models
+from xner.demo import generate_sentences
+from xner.errors import XnerError
+from xner.evaluate import evaluate_split
+from xner.evaluations import evaluate_run, export_evaluation, read_index
+from xner.io import sentences_table, write_parquet
+from xner.random_models import TinyModelSettings, build_tiny_model
+
+INFO = {"model": "tiny", "train_langs": "en", "variant": "base"}
+TIMING = ("seconds", "sentences_per_second")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Test tables for en, de and sw, and a tiny untrained model with its head, built on them."""
+    root = tmp_path_factory.mktemp("corpus")
+    tables = {}
+    for lang in ("en", "de", "sw"):
+        sentences = generate_sentences(lang, "test", 60, seed=5)
+        tokens = [[t for t, _ in s] for s in sentences]
+        tags = [[g for _, g in s] for s in sentences]
+        tables[root / f"{lang}.parquet"] = sentences_table(list(range(len(tokens))), lang, tokens, tags)
+    write_parquet(tables)
+    words = [t for table in tables.values() for t in table.column("tokens").to_pylist()]
+    build_tiny_model(words, root / "base", TinyModelSettings(seed=0))
+    # with its (random) token-classification head saved, so that every load gives the same model
+    xner.models.load_model(str(root / "base")).save_pretrained(root / "model")
+    xner.models.load_tokenizer(str(root / "base")).save_pretrained(root / "model")
+    return root
+
+
+def splits_of(corpus: Path, *langs: str) -> dict[str, Path]:
+    return {lang: corpus / f"{lang}.parquet" for lang in langs}
+
+
+def without_timing(path: Path) -> dict:
+    return {k: v for k, v in json.loads(path.read_text()).items() if k not in TIMING}
+
+
+def count_loads(monkeypatch) -> list[str]:
+    loads: list[str] = []
+    real = xner.models.load_model
+
+    def load(path, *args, **kwargs):
+        loads.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(xner.models, "load_model", load)
+    return loads
+
+
+def run(corpus: Path, out: Path, *langs: str, **options) -> dict:
+    return evaluate_run(
+        corpus / "model", splits_of(corpus, *langs), out, info=INFO, split="dev", device="cpu", **options
+    )
+
+
+def test_the_model_is_loaded_once_and_each_language_equals_its_single_evaluation(
+    corpus, tmp_path, monkeypatch
+):
+    loads = count_loads(monkeypatch)
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de", "sw", max_length=64, batch_size=32)
+    assert loads == [str(corpus / "model")]
+    assert set(read_index(out)) == {"en", "de", "sw"}
+    for lang in ("en", "de", "sw"):
+        single = tmp_path / "single" / lang
+        single.mkdir(parents=True)
+        evaluate_split(
+            corpus / "model",
+            corpus / f"{lang}.parquet",
+            json_path=single / "x.json",
+            tsv_path=single / "x.tsv",
+            info={**INFO, "test_lang": lang, "split": "dev"},
+            max_length=64,
+            batch_size=32,
+            device="cpu",
+        )
+        assert without_timing(out / f"{lang}.json") == without_timing(single / "x.json")
+        assert (out / f"{lang}.tsv").read_bytes() == (single / "x.tsv").read_bytes()
+
+
+def test_an_added_language_is_the_only_one_evaluated(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.name != "index.json"}
+    loads = count_loads(monkeypatch)
+    run(corpus, out, "en", "de", "sw")
+    assert len(loads) == 1
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.name != "index.json"}
+    assert {k: after[k] for k in before} == before  # en and de untouched
+    assert "sw.json" in after
+    # nothing changed: nothing is evaluated, the model is not even loaded
+    run(corpus, out, "en", "de", "sw")
+    assert len(loads) == 1
+
+
+def test_a_changed_test_split_settings_or_model_is_evaluated_again(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    key = read_index(out)["en"]["key"]
+    loads = count_loads(monkeypatch)
+
+    run(corpus, out, "en", "de", max_length=32)  # settings: both again
+    assert len(loads) == 1 and read_index(out)["en"]["key"]["settings"]["max_length"] == 32
+    run(corpus, out, "en", "de")
+    assert read_index(out)["en"]["key"] == key
+
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "en.parquet").write_bytes((corpus / "de.parquet").read_bytes())  # other bytes for en
+    evaluate_run(
+        corpus / "model",
+        {"en": changed / "en.parquet", "de": corpus / "de.parquet"},
+        out,
+        info=INFO,
+        split="dev",
+        device="cpu",
+    )
+    index = read_index(out)
+    assert index["en"]["key"]["test_sha256"] != key["test_sha256"]
+    assert json.loads((out / "en.json").read_text())["sentences"] == 60
+
+    # a retrained model (other weights) makes every language stale
+    (corpus / "model2").mkdir()
+    for f in (corpus / "model").iterdir():
+        (corpus / "model2" / f.name).write_bytes(f.read_bytes())
+    config = corpus / "model2" / "config.json"
+    config.write_text(config.read_text().replace("{", '{"xner_test": 1,', 1))
+    loads.clear()
+    entries = evaluate_run(
+        corpus / "model2", splits_of(corpus, "en", "de"), out, info=INFO, split="dev", device="cpu"
+    )
+    assert len(loads) == 1
+    assert entries["en"]["key"]["model_sha256"] != key["model_sha256"]
+
+
+def test_a_deleted_output_is_evaluated_again(corpus, tmp_path):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en")
+    (out / "en.tsv").unlink()
+    run(corpus, out, "en")
+    assert (out / "en.tsv").exists()
+
+
+def test_export_copies_one_language_unchanged(corpus, tmp_path):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    export_evaluation(out, "de", tmp_path / "eval" / "de.json", tmp_path / "eval" / "de.tsv")
+    assert (tmp_path / "eval" / "de.json").read_bytes() == (out / "de.json").read_bytes()
+    assert (tmp_path / "eval" / "de.tsv").read_bytes() == (out / "de.tsv").read_bytes()
+    with pytest.raises(XnerError, match=r"no evaluation on 'sw'"):
+        export_evaluation(out, "sw", tmp_path / "eval" / "sw.json", tmp_path / "eval" / "sw.tsv")
+    assert not (tmp_path / "eval" / "sw.json").exists() and not (tmp_path / "eval" / "sw.tsv").exists()
+
+
+def test_a_broken_index_is_named(tmp_path):
+    (tmp_path / "index.json").write_text("{")
+    with pytest.raises(XnerError, match="index.json: not a valid evaluations index"):
+        read_index(tmp_path)
