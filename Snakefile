@@ -59,6 +59,7 @@ localrules:
     split,
     data_stats,
     tiny_model,
+    models,
     export_evaluation,
     scores,
     experiment_table,
@@ -103,6 +104,7 @@ rule speed:
 rule all:
     default_target: True
     input:
+        rules.models.output,
         rules.data.input,
         rules.evaluations.input,
         rules.tables.input,

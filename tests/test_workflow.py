@@ -96,7 +96,7 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout + result.stderr)
     assert counts["download"] == counts["parse"] == counts["split"] == 6
-    assert counts["data_stats"] == 1
+    assert counts["data_stats"] == counts["models"] == 1
     assert counts["train"] == counts["evaluate"] == 22  # every run of the study once, evaluated in one job
     assert counts["export_evaluation"] == 70  # one copy per run x test language
     assert counts["experiment_table"] == counts["experiment_figures"] == 5
@@ -377,6 +377,45 @@ def test_an_added_test_language_is_evaluated_alone_without_retraining(tmp_path):
     assert (run / "summary.json").read_bytes() == summary  # not retrained
     assert (evals / "sw.json").read_bytes() == sw  # not evaluated again
     assert json.loads((evals / "en.json").read_text())["test_lang"] == "en"
+
+
+def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(tmp_path):
+    from test_hub_models import COMMIT, fill_hub_cache
+    from xner.demo import generate_sentences
+    from xner.random_models import TinyModelSettings, build_tiny_model
+
+    words = [[t for t, _ in s] for s in generate_sentences("sw", "train", 200, seed=1)]
+    build_tiny_model(words, tmp_path / "tiny", TinyModelSettings(seed=0))
+    files = {p.name: p.read_bytes() for p in (tmp_path / "tiny").iterdir() if p.is_file()}
+    fill_hub_cache(tmp_path / "hf_home", "xner-test/tiny", files)  # snakemake_env's HF_HOME, offline
+    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    demo["data"]["languages"] = ["sw"]
+    demo["training"].update(epochs=1)
+    demo["track_test_langs"] = False
+    demo["models"] = {"hubtiny": "xner-test/tiny"}
+    demo["speed"].update(lang="sw", sentences=200)
+    demo["experiments"] = {"small": {"models": ["hubtiny"], "train": ["sw"], "test": ["sw"], "table": "prf"}}
+    result = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", demo))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("localrule models:") == 1
+    manifest = json.loads((tmp_path / "results" / "models" / "hubtiny" / "manifest.json").read_text())
+    assert (manifest["kind"], manifest["commit"]) == ("hub", COMMIT)
+    summary = json.loads(
+        (tmp_path / "results" / "runs" / "hubtiny" / "sw" / "base" / "summary.json").read_text()
+    )
+    assert (summary["model_path"], summary["model_commit"]) == ("xner-test/tiny", COMMIT)
+    speed = json.loads((tmp_path / "results" / "speed" / "hubtiny.json").read_text())
+    assert speed["model_commit"] == COMMIT
+
+    # a model that cannot be fetched stops the workflow at rule models: no training job starts
+    demo["models"]["other"] = "xner-test/missing"
+    demo["experiments"]["small"]["models"].append("other")
+    failed = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", demo))
+    assert failed.returncode != 0
+    log = (tmp_path / "results" / "logs" / "models.log").read_text()
+    assert "model other (xner-test/missing@main): HF_HUB_OFFLINE is set" in log
+    assert "rule train:" not in failed.stderr and "rule speed_model:" not in failed.stderr
+    assert not (tmp_path / "results" / "runs" / "other").exists()
 
 
 def local_rules() -> set[str]:

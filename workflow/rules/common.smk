@@ -87,6 +87,7 @@ def train_inputs(wildcards):
         ]
     if builds_model(run.model_path):
         inputs["base_model"] = run.model_path
+    inputs["manifest"] = manifest_of(run.model)
     return inputs
 
 
@@ -100,6 +101,7 @@ def train_params(wildcards):
         )
     return {
         "model_path": shlex.quote(run.model_path),
+        "model": model_options(run.model),
         "track": track,
         "options": cli_options(run.hparams),
     }
@@ -216,6 +218,7 @@ def speed_inputs(wildcards):
     path, _ = model_settings(config, wildcards.model)
     if builds_model(path):
         inputs["base_model"] = path
+    inputs["manifest"] = manifest_of(wildcards.model)
     return inputs
 
 
@@ -223,5 +226,44 @@ def speed_params(wildcards):
     path, _ = model_settings(config, wildcards.model)
     return {
         "model_path": shlex.quote(path),
+        "model": model_options(wildcards.model),
         "options": cli_options(speed_hparams(config, wildcards.model)),
     }
+
+
+# --- models: fetched once, recorded in results/models/{name}/manifest.json -------------------------
+from xner.runs import model_revision
+
+MODEL_NAMES = sorted({run.model for run in RUNS.values()} | set(SPEED_MODELS))
+
+
+def manifest_of(name):
+    """A model's manifest: ancient, so that fetching another model never reruns this one's jobs (a new
+    revision does, through the jobs' --model-revision)."""
+    return ancient(f"results/models/{name}/manifest.json")
+
+
+def built_models(wildcards):
+    """The model directories the workflow builds itself (the tiny demo models), for rule models."""
+    paths = [model_settings(config, name)[0] for name in MODEL_NAMES]
+    return sorted({path for path in paths if builds_model(path)})
+
+
+def model_sources(wildcards):
+    """`--model NAME=PATH ... [--revision NAME=REV ...]` of `xner fetch-models`."""
+    models = " ".join(
+        shlex.quote(f"{name}={model_settings(config, name)[0]}") for name in MODEL_NAMES
+    )
+    revisions = " ".join(
+        shlex.quote(f"{name}={model_revision(config, name)}")
+        for name in MODEL_NAMES
+        if model_revision(config, name)
+    )
+    return f"--model {models}" + (f" --revision {revisions}" if revisions else "")
+
+
+def model_options(name):
+    """`--model-manifest ... [--model-revision ...]` for the jobs that load a configured model."""
+    options = f"--model-manifest results/models/{name}/manifest.json"
+    revision = model_revision(config, name)
+    return options + (f" --model-revision {shlex.quote(revision)}" if revision else "")

@@ -24,7 +24,7 @@ rule evaluate:
         options=eval_options,
         split=config["data"]["test_split"],
     shell:
-        "python -m xner evaluate --model-dir {input.model} --test {params.tests}"
+        "HF_HUB_OFFLINE=1 python -m xner evaluate --model-dir {input.model} --test {params.tests}"
         " --out-dir {output} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
         " --split {params.split} {params.options} --threads {threads} > {log} 2>&1"

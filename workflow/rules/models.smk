@@ -18,3 +18,24 @@ rule tiny_model:
         runtime=30,
     shell:
         "python -m xner tiny-model --family {wildcards.family} --train {input} --out {output} > {log} 2>&1"
+
+
+# Every model of the study fetched once (hub models into the Hugging Face cache), on this machine,
+# before any training job, and recorded: results/models/{name}/manifest.json.
+rule models:
+    input:
+        built_models,
+    output:
+        expand("results/models/{name}/manifest.json", name=MODEL_NAMES),
+    log:
+        "results/logs/models.log",
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        slurm_account=slurm_account,
+        mem_mb=4000,
+        runtime=120,
+    params:
+        models=model_sources,
+    shell:
+        "python -m xner fetch-models {params.models} --out-dir results/models > {log} 2>&1"

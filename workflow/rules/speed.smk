@@ -22,7 +22,8 @@ rule speed_model:
         run=speed_params,
         sentences=config["speed"]["sentences"],
     shell:
-        "python -m xner speed --model-path {params.run[model_path]} --model-name {wildcards.model}"
+        "HF_HUB_OFFLINE=1 python -m xner speed --model-path {params.run[model_path]} {params.run[model]}"
+        " --model-name {wildcards.model}"
         " --train {input.train} --val {input.val} --sentences {params.sentences}"
         " {params.run[options]} --out {output} --threads {threads} > {log} 2>&1"
 

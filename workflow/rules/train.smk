@@ -23,7 +23,7 @@ rule train:
         run=lambda wildcards: train_params(wildcards),
         run_dir=RUN_DIR,
     shell:
-        "python -m xner train --model-path {params.run[model_path]}"
+        "HF_HUB_OFFLINE=1 python -m xner train --model-path {params.run[model_path]} {params.run[model]}"
         " --train {input.train} --val {input.val} {params.run[track]}"
         " --out-dir {params.run_dir} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"

@@ -72,6 +72,31 @@ def _add_model_name(p: argparse.ArgumentParser, *, required: bool = False) -> No
     )
 
 
+def _add_model_manifest(p: argparse.ArgumentParser) -> None:
+    """``--model-manifest`` and ``--model-revision``: load --model-path as `xner fetch-models` recorded it."""
+    p.add_argument(
+        "--model-manifest",
+        type=Path,
+        default=None,
+        help="load --model-path from the directory this manifest (results/models/NAME/manifest.json) records",
+    )
+    p.add_argument(
+        "--model-revision",
+        default=None,
+        help="the hub revision the config asks for (checked against the manifest; default: main)",
+    )
+
+
+def _model_location(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """Where to load --model-path from, and what to record of it (the commit of a hub model)."""
+    if args.model_manifest is None:
+        return args.model_path, {}
+    from xner.hub_models import load_location
+
+    location, manifest = load_location(args.model_manifest, args.model_path, args.model_revision)
+    return location, ({"model_commit": manifest["commit"]} if manifest["kind"] == "hub" else {})
+
+
 def _add_run_info(p: argparse.ArgumentParser) -> None:
     """``--model-name``, ``--train-langs`` and ``--variant``: the run an output belongs to."""
     _add_model_name(p)
@@ -357,6 +382,41 @@ def _run_tiny_model(args: argparse.Namespace) -> None:
     build_tiny_model(sentences, args.out, settings)
 
 
+def _add_fetch_models(p: argparse.ArgumentParser) -> None:
+    """fetch the study's hub models into the Hugging Face cache and record them
+
+    Fetch every --model given as a hub id (at its --revision, else main) into the Hugging Face cache
+    (HF_HOME), once, or take it as the local directory it names, and write OUT_DIR/NAME/manifest.json: the
+    hub id, the revision and the commit sha it resolved to, the directory to load, and every file with its
+    size and sha256. Nothing is written unless every model could be fetched.
+    """
+    p.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        metavar="NAME=PATH",
+        help="model names and hub ids or directories",
+    )
+    p.add_argument(
+        "--revision", nargs="*", default=[], metavar="NAME=REVISION", help="hub revisions (default: main)"
+    )
+    p.add_argument("--out-dir", required=True, type=Path, help="output: OUT_DIR/NAME/manifest.json per model")
+    p.set_defaults(func=_run_fetch_models)
+
+
+def _run_fetch_models(args: argparse.Namespace) -> None:
+    from xner.hub_models import ModelSource, write_manifests
+
+    models = _pairs(args.model, "--model", "NAME=PATH")
+    revisions = _pairs(args.revision, "--revision", "NAME=REVISION")
+    unknown = sorted(set(revisions) - set(models))
+    if unknown:
+        raise XnerError(f"--revision for models not given with --model: {', '.join(unknown)}")
+    write_manifests(
+        [ModelSource(name, path, revisions.get(name)) for name, path in models.items()], args.out_dir
+    )
+
+
 def _add_train(p: argparse.ArgumentParser) -> None:
     """fine-tune one model on a mixture of languages (one run)
 
@@ -365,6 +425,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     killed run started again resumes after its last completed epoch.
     """
     p.add_argument("--model-path", required=True, help="hub id or local directory")
+    _add_model_manifest(p)
     p.add_argument("--train", required=True, nargs="+", type=Path, help="train split tables")
     p.add_argument("--val", required=True, nargs="+", type=Path, help="val split tables")
     p.add_argument(
@@ -377,17 +438,22 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_run_train)
 
 
-def _lang_paths(items: Sequence[str], option: str) -> dict[str, Path]:
-    """``LANG=PATH ...`` as a mapping of language to path (``option`` names the flag in errors)."""
-    paths = {}
+def _pairs(items: Sequence[str], option: str, metavar: str = "LANG=PATH") -> dict[str, str]:
+    """``KEY=VALUE ...`` as a mapping (``option`` and ``metavar`` name the flag in errors)."""
+    pairs = {}
     for item in items:
-        lang, _, path = item.partition("=")
-        if not lang or not path:
-            raise XnerError(f"{option} expects LANG=PATH, not {item!r}")
-        if lang in paths:
-            raise XnerError(f"{option}: language {lang!r} given twice")
-        paths[lang] = Path(path)
-    return paths
+        key, _, value = item.partition("=")
+        if not key or not value:
+            raise XnerError(f"{option} expects {metavar}, not {item!r}")
+        if key in pairs:
+            raise XnerError(f"{option}: {key!r} given twice")
+        pairs[key] = value
+    return pairs
+
+
+def _lang_paths(items: Sequence[str], option: str) -> dict[str, Path]:
+    """``LANG=PATH ...`` as a mapping of language to path."""
+    return {lang: Path(path) for lang, path in _pairs(items, option).items()}
 
 
 def _run_train(args: argparse.Namespace) -> None:
@@ -398,15 +464,19 @@ def _run_train(args: argparse.Namespace) -> None:
     tracked = _lang_paths(args.track, "--track")
     settings = _from_args(TrainSettings, args)
     data = load_run_data(args.train, args.val, tracked)
-    key = fingerprint(args.model_path, settings, [*args.train, *args.val])
+    location, recorded = _model_location(args)
+    key = fingerprint(
+        f"{args.model_path}@{recorded.get('model_commit', '')}", settings, [*args.train, *args.val]
+    )
     summary = train(
         args.model_path,
         data,
         args.out_dir,
         settings,
         device=args.device,
-        run_info=_run_info(args),
+        run_info={**_run_info(args), **recorded},
         resume_key=key,
+        load_from=location,
     )
     logger.info(
         "best epoch %d of %d (val loss %.4f, val F1 %.4f) -> %s",
@@ -608,6 +678,7 @@ def _add_speed(p: argparse.ArgumentParser) -> None:
     results/tables/speed.csv. A few batches run untimed first.
     """
     p.add_argument("--model-path", required=True, help="hub id or local directory")
+    _add_model_manifest(p)
     _add_model_name(p, required=True)
     p.add_argument("--train", required=True, type=Path, help="train split table")
     p.add_argument("--val", required=True, type=Path, help="val split table")
@@ -625,15 +696,16 @@ def _run_speed(args: argparse.Namespace) -> None:
     from xner.speed import measure_speed, write_speed
 
     _set_threads(args.threads)
+    location, recorded = _model_location(args)
     result = measure_speed(
-        args.model_path,
+        location,
         args.train,
         args.val,
         _from_args(TrainSettings, args),
         sentences=args.sentences,
         device=args.device,
     )
-    write_speed({"model": args.model_name, **result}, args.out)
+    write_speed({"model": args.model_name, **recorded, **result}, args.out)
 
 
 def _add_speed_table(p: argparse.ArgumentParser) -> None:
@@ -802,6 +874,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_stats,
         _add_demo_data,
         _add_tiny_model,
+        _add_fetch_models,
         _add_train,
         _add_evaluate,
         _add_export_evaluation,

@@ -21,7 +21,9 @@ from xner.errors import ConfigError
 from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
 
 # Keys of a model's entry (models.NAME) that are not training hyperparameters.
-MODEL_KEYS: tuple[str, ...] = ("path", "train_minutes")
+MODEL_KEYS: tuple[str, ...] = ("path", "revision", "train_minutes")
+# Directories results/models/NAME of models the workflow builds itself (rule tiny_model).
+BUILT_MODEL_NAMES: tuple[str, ...] = ("tiny-bert", "tiny-roberta")
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
@@ -143,6 +145,13 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
 
     training_schema = schema["properties"]["training"]["properties"]
     for name, entry in config["models"].items():
+        if name in BUILT_MODEL_NAMES or "/" in name:
+            raise ConfigError(
+                f"models.{name}",
+                "a model name may not contain '/' nor be one of "
+                + ", ".join(BUILT_MODEL_NAMES)
+                + " (results/models/NAME is the model's manifest directory)",
+            )
         if isinstance(entry, dict):
             for key, value in entry.items():
                 if key not in MODEL_KEYS:

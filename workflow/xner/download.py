@@ -38,11 +38,9 @@ import re
 import secrets
 import shutil
 import tarfile
-import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -63,6 +61,7 @@ from xner import __version__
 from xner.errors import DownloadError, XnerError
 from xner.io import atomic_directory, atomic_path, sha256_file
 from xner.labels import PANX_LANGUAGES, PANX_SPLITS, XTREME_LANGUAGES
+from xner.retry import RetryPolicy, causes, http_status, hub_transient, is_network_error, retry, short
 from xner.sources import SOURCES, locate, tsv_candidates
 
 logger = logging.getLogger(__name__)
@@ -76,30 +75,12 @@ HF_SPLIT_PREFIXES: dict[str, str] = {"train": "train", "dev": "validation", "tes
 _CHUNK = 1 << 20
 _LANG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-# Exception classes of the HTTP clients huggingface_hub may use (httpx, requests),
-# recognised by name so that neither has to be imported here.
-_NETWORK_ERROR_NAMES = frozenset(
-    {"NetworkError", "TimeoutException", "RemoteProtocolError", "ConnectionError", "Timeout"}
-)
-
 _LOCAL_HINT = (
     "use a local copy: data.source: local with data.path: a directory of {split}-{lang}.tsv[.gz] files, "
     "or data.source: panx_dataset with data.path: panx_dataset.tar"
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often to try a network operation, and how long to wait in between."""
-
-    attempts: int = 3
-    backoff: float = 2.0  # seconds before the 2nd attempt, doubled for each further one
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return self.backoff * 2 ** (attempt - 1)
 
 
 @dataclass
@@ -340,13 +321,13 @@ def _from_huggingface(lang: str, repo: str, revision: str, build: Path, policy: 
             MANIFEST_NAME,
         )
     config = f"PAN-X.{lang}"
-    snapshot = _retry(
+    snapshot = retry(
         lambda: snapshot_download(
             repo_id=repo, repo_type="dataset", revision=revision, allow_patterns=[f"{config}/*"]
         ),
         what=f"fetching {config} from {repo}@{revision}",
         policy=policy,
-        transient=_hub_transient,
+        transient=hub_transient,
         failure=lambda err, attempts: _hub_failure(err, attempts, lang=lang, repo=repo, revision=revision),
     )
     snapshot = Path(snapshot)
@@ -382,32 +363,15 @@ def _not_on_hub_message(repo: str, revision: str, lang: str, prefix: str) -> str
     )
 
 
-def _hub_transient(err: BaseException) -> bool:
-    """Whether a hub error may go away by trying again (network trouble, 5xx, 429)."""
-    permanent = (OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
-    chain = list(_causes(err))
-    if any(isinstance(e, permanent) for e in chain):
-        return False
-    if isinstance(err, LocalEntryNotFoundError) and hf_constants.HF_HUB_OFFLINE:
-        return False
-    for e in chain:
-        status = _http_status(e)
-        if status is not None:
-            return status >= 500 or status == 429
-        if _is_network_error(e):
-            return True
-    return False
-
-
 def _hub_failure(
     err: BaseException, attempts: int, *, lang: str, repo: str, revision: str
 ) -> Exception | None:
     """The DownloadError to raise for a hub error, or None for an error that is not the hub's."""
     endpoint = hf_constants.ENDPOINT
-    chain = list(_causes(err))
-    if any(isinstance(e, GatedRepoError) for e in chain) or _http_status(err) in (401, 403):
+    chain = list(causes(err))
+    if any(isinstance(e, GatedRepoError) for e in chain) or http_status(err) in (401, 403):
         return DownloadError(
-            f"access to dataset {repo} was refused by {endpoint} ({_short(err)}): log in (hf auth login) or "
+            f"access to dataset {repo} was refused by {endpoint} ({short(err)}): log in (hf auth login) or "
             f"set HF_TOKEN, or {_LOCAL_HINT}"
         )
     if isinstance(err, RevisionNotFoundError):
@@ -421,8 +385,8 @@ def _hub_failure(
     )
     if offline:
         reason = f"HF_HUB_OFFLINE is set and PAN-X.{lang} is not in the cache {hf_constants.HF_HUB_CACHE}"
-    elif isinstance(err, (HfHubHTTPError, LocalEntryNotFoundError)) or any(map(_is_network_error, chain)):
-        reason = _short(err) + (f" (after {attempts} attempts)" if attempts > 1 else "")
+    elif isinstance(err, (HfHubHTTPError, LocalEntryNotFoundError)) or any(map(is_network_error, chain)):
+        reason = short(err) + (f" (after {attempts} attempts)" if attempts > 1 else "")
     else:
         return None
     return DownloadError(
@@ -445,9 +409,9 @@ def _fetch(url: str, dest: Path, policy: RetryPolicy, timeout: float = 60.0) -> 
         if not isinstance(err, (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)):
             return None
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        return DownloadError(f"could not download {url} ({tries}): {_short(err)}")
+        return DownloadError(f"could not download {url} ({tries}): {short(err)}")
 
-    return _retry(
+    return retry(
         lambda: _fetch_once(url, dest, timeout),
         what=f"download of {url}",
         policy=policy,
@@ -504,78 +468,3 @@ def _url_transient(err: BaseException) -> bool:
             err.reason, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
         )
     return isinstance(err, (http.client.HTTPException, ConnectionError, TimeoutError))
-
-
-# ---------------------------------------------------------------------------
-# Retrying and describing errors
-
-
-def _retry(
-    action: Callable[[], T],
-    *,
-    what: str,
-    policy: RetryPolicy,
-    transient: Callable[[BaseException], bool],
-    failure: Callable[[BaseException, int], Exception | None],
-) -> T:
-    """Call ``action`` until it succeeds, retrying the errors ``transient`` accepts.
-
-    The final error ``err`` after ``n`` attempts is replaced by ``failure(err, n)``
-    (raised from it), or re-raised as is when that returns None.
-    """
-    for attempt in range(1, policy.attempts + 1):
-        try:
-            return action()
-        except Exception as err:
-            if attempt < policy.attempts and transient(err):
-                delay = policy.delay(attempt)
-                logger.warning(
-                    "%s failed (attempt %d of %d: %s); retrying in %.3g s",
-                    what,
-                    attempt,
-                    policy.attempts,
-                    _short(err),
-                    delay,
-                )
-                time.sleep(delay)
-                continue
-            error = failure(err, attempt)
-            if error is None:
-                raise
-            raise error from err
-    raise AssertionError("unreachable: policy.attempts >= 1")
-
-
-def _causes(err: BaseException) -> Iterator[BaseException]:
-    """``err`` and the chain of exceptions it was raised from (or while handling)."""
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _http_status(err: BaseException) -> int | None:
-    status = getattr(getattr(err, "response", None), "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _is_network_error(err: BaseException) -> bool:
-    if isinstance(err, (ConnectionError, TimeoutError)):
-        return True
-    return any(cls.__name__ in _NETWORK_ERROR_NAMES for cls in type(err).__mro__)
-
-
-def _short(err: BaseException) -> str:
-    """A one-line description of an error, preferring its root cause."""
-    if isinstance(err, urllib.error.HTTPError):
-        return f"HTTP {err.code} {err.reason}"
-    if isinstance(err, http.client.IncompleteRead):
-        return f"incomplete response ({err.expected} bytes missing)"
-    if isinstance(err, urllib.error.URLError):
-        return str(err.reason)
-    root = list(_causes(err))[-1]
-    lines = str(root).strip().splitlines()
-    text = f"{type(root).__name__}: {lines[0]}" if lines else type(root).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

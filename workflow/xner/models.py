@@ -69,7 +69,7 @@ def _adds_prefix_space(tokenizer: PreTrainedTokenizerBase) -> bool:
     return all(part.add_prefix_space for part in parts)
 
 
-def _resolve(path: str | Path, what: str) -> str:
+def resolve_location(path: str | Path, what: str) -> str:
     """``path`` as from_pretrained should see it; a local path that does not exist is an XnerError.
 
     A string that cannot be a hub id (absolute or relative path syntax, ``~``,
@@ -118,7 +118,7 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
     a fast one (``word_ids()`` is needed to align sub-words with words);
     otherwise, or if nothing can be loaded, :class:`XnerError`.
     """
-    where = _resolve(path, "tokenizer")
+    where = resolve_location(path, "tokenizer")
     try:
         tokenizer = AutoTokenizer.from_pretrained(where)
     except (OSError, ValueError) as error:  # ValueError: a directory without a recognisable config
@@ -278,7 +278,7 @@ def load_model(
     labels = tuple(labels)
     if not labels or len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct and non-empty, not {labels!r}")
-    where = _resolve(path, "model")
+    where = resolve_location(path, "model")
     try:
         config = AutoConfig.from_pretrained(where)
     except (OSError, ValueError) as error:  # ValueError: a directory without a recognisable config

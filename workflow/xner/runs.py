@@ -148,6 +148,12 @@ def model_settings(config: Mapping, name: str) -> tuple[str, dict[str, Any]]:
     return entry["path"], {**config["training"], **overrides}
 
 
+def model_revision(config: Mapping, name: str) -> str | None:
+    """The hub revision configured for a model (models.NAME.revision), None when not given."""
+    entry = config["models"][name]
+    return entry.get("revision") if isinstance(entry, dict) else None
+
+
 def train_minutes(config: Mapping, name: str) -> int:
     """A model's training time limit per training language (models.NAME.train_minutes, else train_minutes)."""
     entry = config["models"][name]

@@ -140,11 +140,14 @@ def train(
     device: str = "auto",
     run_info: Mapping | None = None,
     resume_key: str = "",
+    load_from: str | None = None,
 ) -> dict:
     """Fine-tune ``model_path`` on ``data``; write ``model/``, ``history.csv`` and ``summary.json`` to out_dir.
 
     Returns the summary. ``resume_key`` (see :func:`fingerprint`) guards the resume
-    checkpoint: one made for other settings or data is not resumed.
+    checkpoint: one made for other settings or data is not resumed. ``load_from``
+    is where to load ``model_path`` from when that is elsewhere (the directory its
+    manifest records, see :mod:`xner.hub_models`).
     """
     out_dir = Path(out_dir)
     wall_start = time.perf_counter()
@@ -152,8 +155,8 @@ def train(
     torch.manual_seed(settings.seed)
 
     # Model and data
-    tokenizer = load_tokenizer(model_path)
-    model = load_model(model_path).to(dev)
+    tokenizer = load_tokenizer(load_from or model_path)
+    model = load_model(load_from or model_path).to(dev)
     if settings.freeze_encoder:
         freeze_encoder(model)
     trainable, total = count_parameters(model)

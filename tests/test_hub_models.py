@@ -1,0 +1,130 @@
+"""xner.hub_models and `xner fetch-models`, offline: a Hugging Face cache the test fills itself (the real
+huggingface_hub reads it, in a subprocess with HF_HUB_OFFLINE=1), local directories, and the errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_xner
+from xner.errors import XnerError
+from xner.hub_models import file_records, load_location
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+FILES = {
+    "config.json": b'{"model_type": "bert"}\n',
+    "model.safetensors": b"weights" * 100,
+    "tokenizer.json": b'{"version": "1.0"}\n',
+}
+
+
+def fill_hub_cache(hf_home: Path, repo_id: str, files: dict[str, bytes], commit: str = COMMIT) -> Path:
+    """A model in the Hugging Face cache as huggingface_hub lays it out (blobs, snapshot links, refs/main)."""
+    repo = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / commit
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.write_bytes(data)
+        (snapshot / name).symlink_to(Path("..") / ".." / "blobs" / blob.name)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    return snapshot
+
+
+def fetch(tmp_path: Path, *args: str):
+    return run_xner(
+        "fetch-models",
+        *args,
+        "--out-dir",
+        str(tmp_path / "models"),
+        env_update={"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def manifest(tmp_path: Path, name: str) -> dict:
+    return json.loads((tmp_path / "models" / name / "manifest.json").read_text())
+
+
+def test_a_cached_hub_model_is_recorded_with_its_commit_and_files(tmp_path):
+    snapshot = fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
+    result = fetch(tmp_path, "--model", "tiny=xner-test/tiny")
+    assert result.returncode == 0, result.stderr
+    m = manifest(tmp_path, "tiny")
+    assert (m["kind"], m["path"], m["revision"], m["commit"]) == ("hub", "xner-test/tiny", "main", COMMIT)
+    assert Path(m["location"]) == snapshot
+    assert m["files"] == [
+        {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in sorted(FILES.items())
+    ]
+
+
+def test_a_pinned_revision_is_recorded_as_asked(tmp_path):
+    fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
+    result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "--revision", f"tiny={COMMIT}")
+    assert result.returncode == 0, result.stderr
+    m = manifest(tmp_path, "tiny")
+    assert m["revision"] == m["commit"] == COMMIT
+
+
+def test_a_local_directory_is_recorded_with_its_files(tmp_path):
+    local = tmp_path / "local-model"
+    local.mkdir()
+    (local / "config.json").write_text("{}")
+    result = fetch(tmp_path, "--model", f"loc={local}")
+    assert result.returncode == 0, result.stderr
+    m = manifest(tmp_path, "loc")
+    assert (m["kind"], m["location"]) == ("local", str(local.resolve()))
+    assert m["files"] == file_records(local)
+
+
+def test_a_model_that_cannot_be_fetched_is_named_and_nothing_is_written(tmp_path):
+    fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
+    result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "bad=xner-test/missing")
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "model bad (xner-test/missing@main)" in message
+    assert "HF_HUB_OFFLINE is set and the model is not in the cache" in message
+    assert "snakemake models" in message
+    assert not (tmp_path / "models").exists()  # not even the good model's manifest
+
+
+def test_a_missing_local_directory_is_named(tmp_path):
+    result = fetch(tmp_path, "--model", f"loc={tmp_path / 'nowhere'}")
+    assert result.returncode != 0
+    assert "model loc:" in result.stderr and "no such directory" in result.stderr
+    assert not (tmp_path / "models").exists()
+
+
+def test_a_revision_for_an_unknown_model_is_refused(tmp_path):
+    result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "--revision", "other=main")
+    assert result.returncode != 0 and "--revision for models not given with --model: other" in result.stderr
+
+
+def write_manifest(path: Path, **fields) -> Path:
+    path.write_text(
+        json.dumps({"kind": "hub", "path": "org/m", "revision": "main", "commit": COMMIT, **fields})
+    )
+    return path
+
+
+def test_load_location_checks_the_manifest_against_the_config(tmp_path):
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    path = write_manifest(tmp_path / "manifest.json", location=str(snapshot))
+    location, recorded = load_location(path, "org/m", None)
+    assert location == str(snapshot) and recorded["commit"] == COMMIT
+    with pytest.raises(XnerError, match="records 'org/m', not 'org/other'"):
+        load_location(path, "org/other", None)
+    with pytest.raises(XnerError, match="records revision 'main' of org/m, the config asks for 'v2'"):
+        load_location(path, "org/m", "v2")
+    snapshot.rmdir()
+    with pytest.raises(XnerError, match="is gone: the Hugging Face cache was cleaned"):
+        load_location(path, "org/m", None)
+    path.write_text("{")
+    with pytest.raises(XnerError, match="not a readable model manifest"):
+        load_location(path, "org/m", None)
