@@ -10,6 +10,9 @@ import pytest
 from xner.errors import XnerError
 from xner.io import write_table
 from xner.tables import (
+    cost_note,
+    cost_table,
+    evaluation_minutes,
     experiment_table,
     f1_by_type,
     markdown_view,
@@ -58,6 +61,7 @@ def summary(model, langs, variant, seed, best_epoch=3, epochs=6, seconds=120.0) 
         "trainable_parameters": 10,
         "total_parameters": 100,
         "device_name": "cpu",
+        "device_type": "cpu",
         "precision": "fp32",
         "hyperparameters": {
             "seed": seed,
@@ -140,12 +144,12 @@ def test_per_type_layout(scores):
 
 def test_summary_layout_and_markdown(scores):
     table = experiment_table(scores, runs_table(SUMMARIES), ["en"], "summary")
-    assert table.loc[0, "best_epoch"] == 4 and table.loc[0, "train_minutes"] == pytest.approx(2.5)
+    assert table.loc[0, "best_epoch"] == 4 and table.loc[0, "training_minutes"] == pytest.approx(2.5)
     view = markdown_view(table)
     assert view.loc[0, "best_epoch"] == "4 ± 1.4"
     assert view.loc[1, "best_epoch"] == "4"  # one seed: no ±
     assert view.loc[0, "en_macro"] == "0.833 ± 0.071"
-    assert view.loc[1, "train_minutes"] == "5.0"
+    assert view.loc[1, "training_minutes"] == "5.0"
 
 
 def test_f1_by_type_is_long_and_ordered(scores):
@@ -192,3 +196,40 @@ def test_an_experiment_needs_every_run_in_runs_csv(tmp_path, scores):
     assert len(picked) == 2 * 5 and runs["variant"].tolist() == ["base"]
     with pytest.raises(XnerError, match="has no row for run.s. mbert/en/seed1"):
         read_experiment(tmp_path / "scores.csv", tmp_path / "runs.csv", ["mbert/en/base", "mbert/en/seed1"])
+
+
+def index_entry(model, langs, variant, lang, seconds) -> dict:
+    info = {"model": model, "train_langs": langs, "variant": variant, "test_lang": lang, "split": "dev"}
+    return {"key": {"info": info}, "wall_seconds": seconds}
+
+
+def test_runs_table_counts_training_and_evaluation_minutes_and_the_note_sums_them():
+    indexes = [
+        {
+            "en": index_entry("mbert", "en", "base", "en", 30.0),
+            "de": index_entry("mbert", "en", "base", "de", 90.0),
+        },
+    ]
+    minutes = evaluation_minutes(indexes)
+    assert minutes == {("mbert", "en", "base"): pytest.approx(2.0)}
+    runs = runs_table(SUMMARIES[:2], minutes)
+    first, second = runs.iloc[0], runs.iloc[1]
+    assert (first.training_minutes, first.evaluation_minutes, first.device_minutes) == pytest.approx(
+        (2.0, 2.0, 4.0)
+    )
+    assert second.evaluation_minutes == 0.0  # no index: nothing counted
+    note = cost_note(runs)
+    total = runs["device_minutes"].sum()
+    assert note.startswith(f"Cost: {total:.1f} device minutes (cpu) for 2 runs: ")
+    cost = cost_table(runs)
+    assert cost["device_type"].tolist() == ["cpu", "total"] and cost["runs"].tolist() == [2, 2]
+    assert cost.iloc[-1].device_minutes == pytest.approx(total)
+    gpu = runs.assign(device_type="cuda")
+    assert cost_note(gpu).startswith(f"Cost: {total:.1f} GPU minutes for 2 runs")
+
+
+def test_write_table_puts_the_note_under_the_markdown_only(tmp_path):
+    runs = runs_table(SUMMARIES[:1])
+    write_table(runs, tmp_path / "runs.csv", tmp_path / "runs.md", note="Cost: 2.0 GPU minutes.")
+    assert (tmp_path / "runs.md").read_text().endswith("|\n\nCost: 2.0 GPU minutes.\n")
+    assert "Cost" not in (tmp_path / "runs.csv").read_text()

@@ -164,6 +164,18 @@ def test_demo_end_to_end(tmp_path):
     with open(results / "tables" / "scores.csv", newline="") as f:
         scores = list(csv.DictReader(f))
     assert len(scores) == 2 * 3 * 5  # runs x test languages x (LOC, ORG, PER, micro, macro)
+    with open(results / "tables" / "runs.csv", newline="") as f:
+        runs = list(csv.DictReader(f))
+    for run in runs:  # each run's cost: its training and its evaluation on three languages
+        assert float(run["training_minutes"]) > 0 and float(run["evaluation_minutes"]) > 0
+        assert float(run["device_minutes"]) == pytest.approx(
+            float(run["training_minutes"]) + float(run["evaluation_minutes"])
+        )
+    with open(results / "tables" / "cost.csv", newline="") as f:
+        *_, total = list(csv.DictReader(f))
+    assert (total["device_type"], total["runs"]) == ("total", "2")
+    assert float(total["device_minutes"]) == pytest.approx(sum(float(r["device_minutes"]) for r in runs))
+    assert (results / "tables" / "runs.md").read_text().rstrip().splitlines()[-1].startswith("Cost: ")
     table = (results / "tables" / "experiments" / "demo.md").read_text()
     assert "en_LOC" in table and "sw_macro" in table
     for png in ("figures/demo/transfer.png", "figures/demo/f1_by_type.png", "figures/runs/tiny/en/base.png"):

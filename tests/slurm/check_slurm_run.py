@@ -23,8 +23,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Where a job ran (device_name, device_type) and how long it took may differ; the results may not.
+# Where a job ran (device_name, device_type; a manifest's location) and how long it took may differ;
+# the results may not.
 TIMING = {
+    "location",
     "seconds",
     "sentences_per_second",
     "tokens_per_second",
@@ -47,7 +49,7 @@ def sacct(job_ids: list[str]) -> list[dict[str, str]]:
 
 def is_timing(key: str) -> bool:
     """Times and peak memory differ from run to run (the study's quoted times do not)."""
-    return key in TIMING or (key.endswith(("_seconds", "_mib")) and not key.startswith("study_"))
+    return key in TIMING or (key.endswith(("_seconds", "_minutes", "_mib")) and not key.startswith("study_"))
 
 
 def strip_timing(value):
@@ -122,8 +124,7 @@ def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, r
         if rel.suffix == ".json":
             same = strip_timing(json.loads(a.read_text())) == strip_timing(json.loads(b.read_text()))
         elif rel.name in ("history.csv", "runs.csv", "speed.csv"):
-            drop = TIMING | {"train_minutes"}
-            same = read_csv(a, drop) == read_csv(b, drop)
+            same = read_csv(a) == read_csv(b)
         elif rel.name in ("runs.md", "speed.md", "train.log") or rel.suffix == ".log":
             continue
         else:

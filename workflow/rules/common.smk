@@ -137,6 +137,10 @@ SUMMARIES = [
     f"results/runs/{run.model}/{run.langs}/{run.variant}/summary.json"
     for run in RUNS.values()
 ]
+RUN_EVALUATIONS = [
+    f"results/runs/{run.model}/{run.langs}/{run.variant}/evaluations"
+    for run in RUNS.values()
+]
 CURVES = [
     f"results/figures/runs/{run.model}/{run.langs}/{run.variant}.png"
     for run in RUNS.values()

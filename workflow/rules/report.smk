@@ -6,6 +6,7 @@ rule scores:
     input:
         evaluations=EVALUATIONS,
         summaries=SUMMARIES,
+        run_evaluations=RUN_EVALUATIONS,
         code=TABLES_CODE,
     output:
         scores=report(
@@ -26,6 +27,12 @@ rule scores:
             category="All runs",
         ),
         transfer_md="results/tables/transfer_matrix.md",
+        cost=report(
+            "results/tables/cost.csv",
+            caption="../report/cost.rst",
+            category="All runs",
+        ),
+        cost_md="results/tables/cost.md",
     log:
         "results/logs/scores.log",
     conda:
@@ -38,8 +45,9 @@ rule scores:
         test_langs=TEST_LANGS,
     shell:
         "python -m xner scores --evaluations {input.evaluations} --summaries {input.summaries}"
+        " --run-evaluations {input.run_evaluations}"
         " --test-langs {params.test_langs} --scores-out {output.scores} --runs-out {output.runs}"
-        " --transfer-out {output.transfer} > {log} 2>&1"
+        " --transfer-out {output.transfer} --cost-out {output.cost} > {log} 2>&1"
 
 
 rule experiment_table:

@@ -548,28 +548,48 @@ def _add_scores(p: argparse.ArgumentParser) -> None:
     """collect evaluation JSON and run summaries into the long scores table
 
     Write scores (one row per run x test language x entity type: LOC, ORG, PER, micro, macro, with
-    precision, recall, F1, support), runs (one row per run, from summary.json) and the transfer matrix
-    (run x test language, macro F1), each as CSV and Markdown.
+    precision, recall, F1, support), runs (one row per run, from summary.json, with its minutes of
+    training and evaluation), the transfer matrix (run x test language, macro F1) and the study's cost
+    (minutes per device type and in total), each as CSV and Markdown.
     """
     p.add_argument("--evaluations", required=True, nargs="+", type=Path, help="evaluation JSON files")
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of every run")
+    p.add_argument(
+        "--run-evaluations",
+        nargs="*",
+        default=[],
+        type=Path,
+        help="the runs' evaluations directories (their index.json: time spent in evaluation)",
+    )
     _add_test_langs(p, required=False)
     p.add_argument("--scores-out", required=True, type=Path, help="output: scores.csv (and .md beside it)")
     p.add_argument("--runs-out", required=True, type=Path, help="output: runs.csv (and .md)")
     p.add_argument("--transfer-out", required=True, type=Path, help="output: transfer_matrix.csv (and .md)")
+    p.add_argument("--cost-out", required=True, type=Path, help="output: cost.csv (and .md)")
     p.set_defaults(func=_run_scores)
 
 
 def _run_scores(args: argparse.Namespace) -> None:
+    from xner.evaluations import read_index
     from xner.io import write_table
-    from xner.tables import markdown_view, read_json, runs_table, scores_table, transfer_table
+    from xner.tables import (
+        cost_note,
+        cost_table,
+        evaluation_minutes,
+        markdown_view,
+        read_json,
+        runs_table,
+        scores_table,
+        transfer_table,
+    )
 
     summaries = read_json(args.summaries)
     scores = scores_table(read_json(args.evaluations), summaries)
-    runs = runs_table(summaries)
+    runs = runs_table(summaries, evaluation_minutes(read_index(d) for d in args.run_evaluations))
     transfer = transfer_table(scores, args.test_langs)
     write_table(scores, args.scores_out, _md(args.scores_out))
-    write_table(runs, args.runs_out, _md(args.runs_out))
+    write_table(runs, args.runs_out, _md(args.runs_out), note=cost_note(runs))
+    write_table(cost_table(runs), args.cost_out, _md(args.cost_out), note=cost_note(runs))
     write_table(transfer, args.transfer_out, None)
     write_table(markdown_view(transfer), _md(args.transfer_out), None)
     logger.info("%d scores of %d runs -> %s", len(scores), len(runs), args.scores_out)

@@ -218,10 +218,13 @@ def _cell(value) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def write_table(df: pd.DataFrame, csv_path: str | Path, md_path: str | Path | None = None) -> None:
-    """Write a table as CSV (and Markdown beside it), atomically, both or neither."""
+def write_table(
+    df: pd.DataFrame, csv_path: str | Path, md_path: str | Path | None = None, note: str | None = None
+) -> None:
+    """Write a table as CSV (and Markdown beside it, ``note`` as a paragraph under it), atomically, both or neither."""
     paths = [csv_path] if md_path is None else [csv_path, md_path]
     with atomic_outputs(*paths) as tmps:
         df.to_csv(tmps[0], index=False, lineterminator="\n")
         if md_path is not None:
-            Path(tmps[1]).write_text(markdown_table(df), encoding="utf-8")
+            text = markdown_table(df) + (f"\n{note}\n" if note else "")
+            Path(tmps[1]).write_text(text, encoding="utf-8")

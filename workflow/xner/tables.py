@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +34,7 @@ SETTING_KEY = ["model", "train_langs", "setting"]
 LAYOUTS: dict[str, tuple[str, ...]] = {
     "prf": ("precision", "recall", "f1"),  # micro precision, recall, F1
     "per_type": ("LOC", "ORG", "PER", "macro"),  # F1 per entity type, and macro F1
-    "summary": ("best_epoch", "epochs_run", "train_minutes", "macro"),  # epochs, training time, macro F1
+    "summary": ("best_epoch", "epochs_run", "training_minutes", "macro"),  # epochs, training time, macro F1
 }
 
 
@@ -107,8 +107,28 @@ def scores_table(evaluations: Sequence[dict], summaries: Sequence[dict]) -> pd.D
     return pd.DataFrame(rows, columns=[*SCORE_COLUMNS, *METRICS])
 
 
-def runs_table(summaries: Sequence[dict]) -> pd.DataFrame:
-    """One row per run: what its summary.json says about training."""
+def evaluation_minutes(indexes: Iterable[Mapping]) -> dict[tuple[str, str, str], float]:
+    """Minutes each run (model, train_langs, variant) spent in evaluation, from its evaluations index.
+
+    Every evaluation an index records counts, including those kept from an earlier job.
+    """
+    minutes: dict[tuple[str, str, str], float] = {}
+    for index in indexes:
+        for entry in index.values():
+            info = entry["key"]["info"]
+            key = (info["model"], info["train_langs"], info["variant"])
+            minutes[key] = minutes.get(key, 0.0) + entry["wall_seconds"] / 60
+    return minutes
+
+
+def runs_table(
+    summaries: Sequence[dict], evaluation: Mapping[tuple[str, str, str], float] | None = None
+) -> pd.DataFrame:
+    """One row per run: what its summary.json says about training, and its cost in device minutes.
+
+    ``evaluation``: minutes spent evaluating each run (:func:`evaluation_minutes`); missing ones count 0.
+    """
+    evaluation = evaluation or {}
     rows = [
         {
             "model": s["model"],
@@ -121,7 +141,11 @@ def runs_table(summaries: Sequence[dict]) -> pd.DataFrame:
             "early_stopped": s["early_stopped"],
             "best_val_loss": s["best_val_loss"],
             "best_val_f1": s["best_val_f1"],
-            "train_minutes": s["wall_seconds"] / 60,
+            "training_minutes": s["wall_seconds"] / 60,
+            "evaluation_minutes": evaluation.get((s["model"], s["train_langs"], s["variant"]), 0.0),
+            "device_minutes": s["wall_seconds"] / 60
+            + evaluation.get((s["model"], s["train_langs"], s["variant"]), 0.0),
+            "device_type": s["device_type"],
             "trainable_parameters": s["trainable_parameters"],
             "total_parameters": s["total_parameters"],
             "device_name": s["device_name"],
@@ -133,6 +157,36 @@ def runs_table(summaries: Sequence[dict]) -> pd.DataFrame:
         for s in summaries
     ]
     return pd.DataFrame(rows)
+
+
+COST_COLUMNS = ("runs", "training_minutes", "evaluation_minutes", "device_minutes")
+
+
+def cost_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The study's cost: runs and minutes per device type, and a ``total`` row."""
+    minutes = list(COST_COLUMNS[1:])
+    per_type = runs.groupby("device_type", sort=True)[minutes].sum()
+    per_type.insert(0, "runs", runs.groupby("device_type", sort=True).size())
+    total = pd.DataFrame(
+        [[len(runs), *(runs[c].sum() for c in minutes)]], columns=list(COST_COLUMNS), index=["total"]
+    )
+    table = pd.concat([per_type, total]).rename_axis("device_type").reset_index()
+    return table.astype({"runs": int})
+
+
+def cost_note(runs: pd.DataFrame) -> str:
+    """One sentence for under the runs table: the study's device minutes (GPU minutes where all ran on CUDA)."""
+    if runs.empty:
+        return "No runs."
+    total, training, evaluation = (
+        runs[c].sum() for c in ("device_minutes", "training_minutes", "evaluation_minutes")
+    )
+    types = sorted(set(runs["device_type"]))
+    unit = "GPU minutes" if types == ["cuda"] else "device minutes (" + ", ".join(types) + ")"
+    return (
+        f"Cost: {total:.1f} {unit} for {len(runs)} runs: {training:.1f} in training, {evaluation:.1f} in "
+        "evaluation (wall time of the work itself; a SLURM allocation also counts start-up and loading)."
+    )
 
 
 def _mean_std(values: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
@@ -172,7 +226,7 @@ def experiment_table(
 
     ``scores`` and ``runs`` hold only the experiment's runs. Columns are
     ``{lang}_{value}`` (mean over seeds), ``{lang}_{value}_std``, and ``seeds``;
-    the ``summary`` layout has ``best_epoch`` and ``train_minutes`` once (not per language).
+    the ``summary`` layout has ``best_epoch`` and ``training_minutes`` once (not per language).
     """
     values = LAYOUTS[layout]
     wide = []
@@ -187,7 +241,7 @@ def experiment_table(
     table = pd.concat(wide, axis=1)
     run_info = runs.set_index(RUN_KEY)
     if layout == "summary":
-        info = run_info[["best_epoch", "epochs_run", "train_minutes"]].reindex(table.index)
+        info = run_info[["best_epoch", "epochs_run", "training_minutes"]].reindex(table.index)
         table = pd.concat([info, table], axis=1)
     table = table.join(run_info[["setting", "seed"]]).reset_index()
     columns = [c for c in table.columns if c not in (*RUN_KEY, "setting", "seed")]
