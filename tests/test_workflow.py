@@ -417,7 +417,7 @@ def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(
     )
     assert (summary["model_path"], summary["model_commit"]) == ("xner-test/tiny", COMMIT)
     speed = json.loads((tmp_path / "results" / "speed" / "hubtiny.json").read_text())
-    assert speed["model_commit"] == COMMIT
+    assert (speed["model_path"], speed["model_commit"]) == ("xner-test/tiny", COMMIT)
 
     # a model that cannot be fetched stops the workflow at rule models: no training job starts
     demo["models"]["other"] = "xner-test/missing"

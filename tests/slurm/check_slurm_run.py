@@ -123,9 +123,9 @@ def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, r
             continue
         if rel.suffix == ".json":
             same = strip_timing(json.loads(a.read_text())) == strip_timing(json.loads(b.read_text()))
-        elif rel.name in ("history.csv", "runs.csv", "speed.csv"):
+        elif rel.name in ("history.csv", "runs.csv", "speed.csv", "cost.csv"):
             same = read_csv(a) == read_csv(b)
-        elif rel.name in ("runs.md", "speed.md", "train.log") or rel.suffix == ".log":
+        elif rel.name in ("runs.md", "speed.md", "cost.md", "train.log") or rel.suffix == ".log":
             continue
         else:
             same = a.read_bytes() == b.read_bytes()

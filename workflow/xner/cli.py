@@ -718,12 +718,13 @@ def _run_speed(args: argparse.Namespace) -> None:
     _set_threads(args.threads)
     location, recorded = _model_location(args)
     result = measure_speed(
-        location,
+        args.model_path,
         args.train,
         args.val,
         _from_args(TrainSettings, args),
         sentences=args.sentences,
         device=args.device,
+        load_from=location,
     )
     write_speed({"model": args.model_name, **recorded, **result}, args.out)
 

@@ -85,8 +85,12 @@ def measure_speed(
     sentences: int,
     device: str = "auto",
     warmup_batches: int = 2,
+    load_from: str | None = None,
 ) -> dict:
-    """Time one training epoch (with validation) and inference over the first ``sentences`` sentences."""
+    """Time one training epoch (with validation) and inference over the first ``sentences`` sentences.
+
+    ``load_from``: where to load ``model_path`` from when that is elsewhere (its manifest's directory).
+    """
     from xner.device import prepare_device
     from xner.train import make_optimizer, train_one_epoch
 
@@ -94,8 +98,8 @@ def measure_speed(
         raise XnerError(f"the number of sentences to time must be positive, not {sentences}")
     dev, precision = prepare_device(device, settings.precision)
     torch.manual_seed(settings.seed)
-    tokenizer = load_tokenizer(model_path)
-    model = load_model(model_path).to(dev)
+    tokenizer = load_tokenizer(load_from or model_path)
+    model = load_model(load_from or model_path).to(dev)
     pad_id = tokenizer.pad_token_id
     train = _first(train_path, sentences)
     val = _first(val_path, None)
