@@ -37,7 +37,7 @@ TIMING = {
 
 
 def sacct(job_ids: list[str]) -> list[dict[str, str]]:
-    fields = ["JobID", "Comment", "Partition", "State", "ExitCode", "AllocTRES"]
+    fields = ["JobID", "Comment", "Partition", "State", "ExitCode", "AllocTRES", "Timelimit"]
     out = subprocess.run(
         ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", ",".join(fields)],
         check=True,
@@ -71,7 +71,17 @@ def gpus(alloc_tres: str) -> int:
     return int(tres.get("gres/gpu", 0))
 
 
-def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, resumed: str) -> int:
+def minutes(limit: str) -> int:
+    """A SLURM time limit (``MM``, ``HH:MM:SS``, ``D-HH:MM:SS``) in minutes."""
+    days, _, clock = limit.rpartition("-")
+    parts = [int(x) for x in clock.split(":")]
+    hours, mins = (parts[0], parts[1]) if len(parts) == 3 else (0, parts[0])
+    return int(days or 0) * 24 * 60 + hours * 60 + mins
+
+
+def main(
+    local: Path, slurm: Path, log: Path, expected_jobs: int, run_limits: list[int], killed: str, resumed: str
+) -> int:
     text = log.read_text()
     job_ids = re.findall(r"has been submitted with SLURM jobid (\d+)", text)
     problems = []
@@ -79,10 +89,11 @@ def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, r
         print("no job was submitted through sbatch")
         return 1
     jobs = sacct(job_ids)
-    print(f"{'JobID':>6}  {'State':<10} {'Partition':<9} {'AllocTRES':<40} Comment")
+    print(f"{'JobID':>6}  {'State':<10} {'Partition':<9} {'AllocTRES':<44} {'Timelimit':<9} Comment")
     for job in jobs:
         print(
-            f"{job['JobID']:>6}  {job['State']:<10} {job['Partition']:<9} {job['AllocTRES']:<40} {job['Comment']}"
+            f"{job['JobID']:>6}  {job['State']:<10} {job['Partition']:<9} {job['AllocTRES']:<44}"
+            f" {job['Timelimit']:<9} {job['Comment']}"
         )
     if sorted(j["JobID"] for j in jobs) != sorted(job_ids):
         problems.append(f"sacct knows {len(jobs)} of the {len(job_ids)} submitted jobs")
@@ -105,6 +116,11 @@ def main(local: Path, slurm: Path, log: Path, expected_jobs: int, killed: str, r
             f"{len(completed)} SLURM jobs besides the killed one, expected {expected_jobs}"
             " (one per run and one per speed model)"
         )
+    # a run's job (training and evaluation in one group) has the sum of their time limits
+    completed_runs = [j for j in completed if j["Comment"].startswith("rule_run")]
+    got = sorted(minutes(j["Timelimit"]) for j in completed_runs)
+    if got != sorted(run_limits):
+        problems.append(f"time limits of the run jobs: {got} minutes, expected {sorted(run_limits)}")
     resumed_log = (slurm / resumed).read_text()
     if "resuming after epoch" not in resumed_log:
         problems.append(f"{resumed}: the retried training did not resume from its checkpoint")
@@ -150,7 +166,9 @@ if __name__ == "__main__":
     parser.add_argument("slurm", type=Path)
     parser.add_argument("log", type=Path)
     parser.add_argument("--expected-jobs", type=int, required=True)
+    parser.add_argument("--run-time-limits", required=True, help="minutes, comma-separated, one per run")
     parser.add_argument("--killed", required=True)
     parser.add_argument("--resumed", required=True)
     args = parser.parse_args()
-    sys.exit(main(args.local, args.slurm, args.log, args.expected_jobs, args.killed, args.resumed))
+    limits = [int(x) for x in args.run_time_limits.split(",") if x]
+    sys.exit(main(args.local, args.slurm, args.log, args.expected_jobs, limits, args.killed, args.resumed))

@@ -83,13 +83,18 @@ wait "$snakemake_pid" || { tail -n 80 "$WORK/slurm.log"; tail -n 20 "$WORK"/clus
 [ -n "$killed" ] || { echo "FAIL: the en+de training job was not seen running with a checkpoint" >&2; exit 1; }
 echo "SLURM run: $((SECONDS - start)) s"
 
-expected=$(python -c "
+# What the demo must submit: one job per run and per speed model; a run's time limit is its training's
+# (train_minutes per training language) plus its evaluation's (evaluate_minutes per test language).
+read -r expected limits < <(python -c "
 import sys, yaml
 sys.path.insert(0, 'workflow')
 from xner.config import load_schema, validate_config
-from xner.runs import expand_runs, speed_models
+from xner.runs import expand_runs, speed_models, train_minutes
 config = validate_config(yaml.safe_load(open('demo/config.yaml')), load_schema('workflow/schemas/config.schema.yaml'))
-print(len(expand_runs(config)) + len(speed_models(config)))
+runs = expand_runs(config)
+limits = [train_minutes(config, r.model) * len(r.train_langs) + config['evaluate_minutes'] * len(r.test_langs) for r in runs]
+print(len(runs) + len(speed_models(config)), ','.join(map(str, sorted(limits))))
 ")
 python tests/slurm/check_slurm_run.py "$WORK/local" "$WORK/slurm" "$WORK/slurm.log" \
-    --expected-jobs "$expected" --killed "$killed" --resumed "results/runs/tiny/en+de/base/train.log"
+    --expected-jobs "$expected" --run-time-limits "$limits" --killed "$killed" \
+    --resumed "results/runs/tiny/en+de/base/train.log"
