@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 import pytest
-from seqeval.metrics import classification_report
+from seqeval.metrics import classification_report, f1_score
 from seqeval.scheme import IOB2
 
 from xner.labels import ENTITY_TYPES, LABELS
@@ -28,6 +28,24 @@ from xner.spans import FN, FP, TP, scores_from_counts, sentence_counts, spans
 )
 def test_spans_under_strict_iob2(tags, expected):
     assert spans(tags) == expected
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        (["I-PER", "I-PER"], {("PER", 0, 1)}),  # I- after nothing begins an entity
+        (["O", "I-LOC", "B-LOC"], {("LOC", 1, 1), ("LOC", 2, 2)}),
+        (["B-PER", "I-ORG", "I-ORG"], {("PER", 0, 0), ("ORG", 1, 2)}),
+        (["B-ORG", "I-ORG"], {("ORG", 0, 1)}),
+    ],
+)
+def test_spans_in_lenient_mode(tags, expected):
+    assert spans(tags, "lenient") == expected
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="unknown mode 'loose'"):
+        spans(["O"], "loose")
 
 
 def test_counts_of_a_sentence():
@@ -64,6 +82,10 @@ def test_summed_counts_equal_seqeval_on_random_tags(seed):
         assert totals[k, TP] + totals[k, FN] == report[type_]["support"]
     scores = scores_from_counts(totals)
     assert scores["micro"] == pytest.approx(report["micro avg"]["f1-score"])
+    lenient = scores_from_counts(sentence_counts(gold, pred, mode="lenient").sum(axis=0))
+    assert lenient["micro"] == pytest.approx(f1_score(gold, pred))  # seqeval's default (conlleval) mode
+    default = classification_report(gold, pred, output_dict=True, zero_division=0)
+    assert lenient["macro"] == pytest.approx(default["macro avg"]["f1-score"])
     assert scores["macro"] == pytest.approx(report["macro avg"]["f1-score"])
     for k, type_ in enumerate(ENTITY_TYPES):
         assert scores["per_type"][k] == pytest.approx(report[type_]["f1-score"])

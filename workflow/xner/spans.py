@@ -22,18 +22,28 @@ from xner.labels import ENTITY_TYPES
 
 # The last axis of :func:`sentence_counts`.
 TP, FP, FN = 0, 1, 2
+MODES = ("strict", "lenient")
 
 
-def spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
-    """The entities of one sentence's IOB2 tags, strict: ``(type, first word, last word)``."""
+def spans(tags: Sequence[str], mode: str = "strict") -> set[tuple[str, int, int]]:
+    """The entities of one sentence's IOB2 tags: ``(type, first word, last word)``.
+
+    ``strict``: an entity is ``B-X`` followed by ``I-X``s; an ``I-X`` that
+    continues no entity of type X belongs to none. ``lenient`` (conlleval's and
+    seqeval's default mode, which XTREME scores PAN-X with): such an ``I-X``
+    begins an entity of type X.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
     found = set()
     current: tuple[str, int] | None = None  # (type, first word) of the entity being read
     for i, tag in enumerate(tags):
         prefix, _, type_ = tag.partition("-")
-        if current is not None and not (prefix == "I" and type_ == current[0]):
+        continues = current is not None and prefix == "I" and type_ == current[0]
+        if current is not None and not continues:
             found.add((current[0], current[1], i - 1))
             current = None
-        if prefix == "B":
+        if prefix == "B" or (prefix == "I" and not continues and mode == "lenient"):
             current = (type_, i)
     if current is not None:
         found.add((current[0], current[1], len(tags) - 1))
@@ -41,9 +51,15 @@ def spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
 
 
 def sentence_counts(
-    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: Sequence[str] = ENTITY_TYPES
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    types: Sequence[str] = ENTITY_TYPES,
+    mode: str = "strict",
 ) -> np.ndarray:
-    """Counts per sentence and type, shape (sentences, types, 3): true positives, false positives, misses."""
+    """Counts per sentence and type, shape (sentences, types, 3): true positives, false positives, misses.
+
+    Spans are read in ``mode`` (:func:`spans`).
+    """
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold sentences but {len(pred)} predicted ones")
     index = {t: k for k, t in enumerate(types)}
@@ -51,7 +67,7 @@ def sentence_counts(
     for i, (g, p) in enumerate(zip(gold, pred)):
         if len(g) != len(p):
             raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted ones")
-        gold_spans, pred_spans = spans(g), spans(p)
+        gold_spans, pred_spans = spans(g, mode), spans(p, mode)
         for span in gold_spans | pred_spans:
             k = index.get(span[0])
             if k is None:
