@@ -60,6 +60,11 @@ def length_bins(lengths: Sequence[int] | np.ndarray, edges: Sequence[int]) -> np
     return np.searchsorted(inner, lengths, side="left")
 
 
+def bin_names(edges: Sequence[int]) -> list[str]:
+    """The names of :func:`length_bins`' bins: ``1-5``, ``6-10``, ..., ``>40``."""
+    return [f"{a + 1}-{b}" for a, b in zip(edges[:-2], edges[1:-1])] + [f">{edges[-2]}"]
+
+
 def merge_sparse_bins(labels: np.ndarray, min_count: int, max_bins: int | None = None) -> np.ndarray:
     """Merge bins until each has at least ``min_count`` members (and at most ``max_bins`` remain).
 
@@ -147,7 +152,7 @@ def split_language(
 def bin_report(lengths: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, edges: Sequence[int]) -> str:
     """A short text table of sentences per length bin in train and val, for the log."""
     labels = length_bins(lengths, edges)
-    names = [f"{a + 1}-{b}" for a, b in zip(edges[:-2], edges[1:-1])] + [f">{edges[-2]}"]
+    names = bin_names(edges)
     rows = ["bin        train     val  val%"]
     for b, name in enumerate(names):
         t = int(np.sum(labels[train_idx] == b))
