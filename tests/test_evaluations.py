@@ -11,7 +11,6 @@ import pytest
 import xner.models
 from xner.demo import generate_sentences
 from xner.errors import XnerError
-from xner.evaluate import evaluate_split
 from xner.evaluations import evaluate_run, export_evaluation, read_index
 from xner.io import sentences_table, write_parquet
 from xner.random_models import TinyModelSettings, build_tiny_model
@@ -65,29 +64,18 @@ def run(corpus: Path, out: Path, *langs: str, **options) -> dict:
     )
 
 
-def test_the_model_is_loaded_once_and_each_language_equals_its_single_evaluation(
-    corpus, tmp_path, monkeypatch
-):
+def test_the_model_is_loaded_once_and_each_language_equals_its_own_evaluation(corpus, tmp_path, monkeypatch):
     loads = count_loads(monkeypatch)
     out = tmp_path / "evaluations"
     run(corpus, out, "en", "de", "sw", max_length=64, batch_size=32)
     assert loads == [str(corpus / "model")]
     assert set(read_index(out)) == {"en", "de", "sw"}
     for lang in ("en", "de", "sw"):
-        single = tmp_path / "single" / lang
-        single.mkdir(parents=True)
-        evaluate_split(
-            corpus / "model",
-            corpus / f"{lang}.parquet",
-            json_path=single / "x.json",
-            tsv_path=single / "x.tsv",
-            info={**INFO, "test_lang": lang, "split": "dev"},
-            max_length=64,
-            batch_size=32,
-            device="cpu",
-        )
-        assert without_timing(out / f"{lang}.json") == without_timing(single / "x.json")
-        assert (out / f"{lang}.tsv").read_bytes() == (single / "x.tsv").read_bytes()
+        single = tmp_path / "single" / lang  # the language alone, with a model loaded for it only
+        run(corpus, single, lang, max_length=64, batch_size=32)
+        assert without_timing(out / f"{lang}.json") == without_timing(single / f"{lang}.json")
+        assert (out / f"{lang}.tsv").read_bytes() == (single / f"{lang}.tsv").read_bytes()
+    assert len(loads) == 4
 
 
 def test_an_added_language_is_the_only_one_evaluated(corpus, tmp_path, monkeypatch):

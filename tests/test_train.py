@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -20,7 +21,8 @@ import torch
 import xner.train
 from conftest import ROOT
 from xner.demo import generate_sentences
-from xner.evaluate import Prediction, evaluate_split
+from xner.evaluate import Prediction
+from xner.evaluations import evaluate_run
 from xner.features import BATCHING, IGNORE
 from xner.io import sentences_table, write_parquet
 from xner.models import load_model
@@ -137,14 +139,15 @@ def test_a_tiny_run_clearly_beats_an_untrained_model(corpus, tmp_path):
     train(str(corpus / "tiny"), data, tmp_path / "run", replace(FAST, epochs=6))
     scores = {}
     for name, model_dir in (("trained", tmp_path / "run" / "model"), ("untrained", corpus / "tiny")):
-        scores[name] = evaluate_split(
+        evaluate_run(
             model_dir,
-            corpus / "en" / "test.parquet",
-            json_path=tmp_path / f"{name}.json",
-            tsv_path=tmp_path / f"{name}.tsv",
-            info={"test_lang": "en"},
+            {"en": corpus / "en" / "test.parquet"},
+            tmp_path / name,
+            info={},
+            split="dev",
             max_length=64,
-        )["micro"]["f1"]
+        )
+        scores[name] = json.loads((tmp_path / name / "en.json").read_text())["micro"]["f1"]
     assert scores["trained"] > 0.5
     assert scores["trained"] > scores["untrained"] + 0.4, scores
 

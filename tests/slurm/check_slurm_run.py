@@ -58,11 +58,9 @@ def strip_timing(value):
     return value
 
 
-def read_csv(path: Path, drop=TIMING) -> list[dict]:
+def read_csv(path: Path) -> list[dict]:
     with open(path, newline="") as f:
-        return [
-            {k: v for k, v in row.items() if k not in drop and not is_timing(k)} for row in csv.DictReader(f)
-        ]
+        return [{k: v for k, v in row.items() if not is_timing(k)} for row in csv.DictReader(f)]
 
 
 def gpus(alloc_tres: str) -> int:

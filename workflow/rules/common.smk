@@ -239,12 +239,13 @@ def speed_params(wildcards):
 from xner.runs import model_revision
 
 MODEL_NAMES = sorted({run.model for run in RUNS.values()} | set(SPEED_MODELS))
+MANIFEST = "results/models/{name}/manifest.json"
 
 
 def manifest_of(name):
     """A model's manifest: ancient, so that fetching another model never reruns this one's jobs (a new
     revision does, through the jobs' --model-revision)."""
-    return ancient(f"results/models/{name}/manifest.json")
+    return ancient(MANIFEST.format(name=name))
 
 
 def built_models(wildcards):
@@ -268,6 +269,6 @@ def model_sources(wildcards):
 
 def model_options(name):
     """`--model-manifest ... [--model-revision ...]` for the jobs that load a configured model."""
-    options = f"--model-manifest results/models/{name}/manifest.json"
+    options = f"--model-manifest {MANIFEST.format(name=name)}"
     revision = model_revision(config, name)
     return options + (f" --model-revision {shlex.quote(revision)}" if revision else "")

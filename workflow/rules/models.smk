@@ -26,7 +26,7 @@ rule models:
     input:
         built_models,
     output:
-        expand("results/models/{name}/manifest.json", name=MODEL_NAMES),
+        expand(MANIFEST, name=MODEL_NAMES),
     log:
         "results/logs/models.log",
     conda:

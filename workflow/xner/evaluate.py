@@ -147,42 +147,6 @@ def read_predictions_tsv(path: str | Path) -> tuple[list[list[str]], list[list[s
     return [tokens[i] for i in keep], [gold[i] for i in keep], [pred[i] for i in keep]
 
 
-def evaluate_split(
-    model_dir: str | Path,
-    test_path: str | Path,
-    *,
-    json_path: str | Path,
-    tsv_path: str | Path,
-    info: dict,
-    max_length: int = 256,
-    batch_size: int = 256,
-    device: str = "auto",
-    precision: str = "auto",
-) -> dict:
-    """Evaluate a trained run on one test split; write the scores JSON and the predictions TSV.
-
-    ``info`` (model, train_langs, variant, test_lang, split) goes into the JSON first.
-    """
-    from xner.device import prepare_device
-    from xner.models import load_model, load_tokenizer
-
-    dev, precision = prepare_device(device, precision)  # TF32 on CUDA, as validation during training
-    tokenizer = load_tokenizer(str(model_dir))
-    model = load_model(str(model_dir)).to(dev)
-    return evaluate_model(
-        model,
-        tokenizer,
-        test_path,
-        json_path=json_path,
-        tsv_path=tsv_path,
-        info=info,
-        max_length=max_length,
-        batch_size=batch_size,
-        device=dev,
-        precision=precision,
-    )
-
-
 def evaluate_model(
     model,
     tokenizer,

@@ -129,33 +129,34 @@ def runs_table(
     ``evaluation``: minutes spent evaluating each run (:func:`evaluation_minutes`); missing ones count 0.
     """
     evaluation = evaluation or {}
-    rows = [
-        {
-            "model": s["model"],
-            "train_langs": s["train_langs"],
-            "variant": s["variant"],
-            "setting": setting_of(s["variant"]),
-            "seed": s["hyperparameters"]["seed"],
-            "best_epoch": s["best_epoch"],
-            "epochs_run": s["epochs_run"],
-            "early_stopped": s["early_stopped"],
-            "best_val_loss": s["best_val_loss"],
-            "best_val_f1": s["best_val_f1"],
-            "training_minutes": s["wall_seconds"] / 60,
-            "evaluation_minutes": evaluation.get((s["model"], s["train_langs"], s["variant"]), 0.0),
-            "device_minutes": s["wall_seconds"] / 60
-            + evaluation.get((s["model"], s["train_langs"], s["variant"]), 0.0),
-            "device_type": s["device_type"],
-            "trainable_parameters": s["trainable_parameters"],
-            "total_parameters": s["total_parameters"],
-            "device_name": s["device_name"],
-            "precision": s["precision"],
-            "lr": s["hyperparameters"]["lr"],
-            "batch_size": s["hyperparameters"]["batch_size"],
-            "freeze_encoder": s["hyperparameters"]["freeze_encoder"],
-        }
-        for s in summaries
-    ]
+    rows = []
+    for s in summaries:
+        evaluation_minutes = evaluation.get((s["model"], s["train_langs"], s["variant"]), 0.0)
+        rows.append(
+            {
+                "model": s["model"],
+                "train_langs": s["train_langs"],
+                "variant": s["variant"],
+                "setting": setting_of(s["variant"]),
+                "seed": s["hyperparameters"]["seed"],
+                "best_epoch": s["best_epoch"],
+                "epochs_run": s["epochs_run"],
+                "early_stopped": s["early_stopped"],
+                "best_val_loss": s["best_val_loss"],
+                "best_val_f1": s["best_val_f1"],
+                "training_minutes": s["wall_seconds"] / 60,
+                "evaluation_minutes": evaluation_minutes,
+                "device_minutes": s["wall_seconds"] / 60 + evaluation_minutes,
+                "device_type": s["device_type"],
+                "trainable_parameters": s["trainable_parameters"],
+                "total_parameters": s["total_parameters"],
+                "device_name": s["device_name"],
+                "precision": s["precision"],
+                "lr": s["hyperparameters"]["lr"],
+                "batch_size": s["hyperparameters"]["batch_size"],
+                "freeze_encoder": s["hyperparameters"]["freeze_encoder"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
