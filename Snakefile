@@ -62,8 +62,10 @@ localrules:
     models,
     export_evaluation,
     scores,
+    significance,
     experiment_table,
     experiment_figures,
+    experiment_errors,
     training_curves,
     speed_table,
     data,
@@ -90,6 +92,7 @@ rule tables:
         rules.data_stats.output,
         # without experiments there is nothing to score
         rules.scores.output if RUNS else [],
+        SIGNIFICANCE_TABLES,
         EXPERIMENT_TABLES,
         EXPERIMENT_FIGURES,
         CURVES,

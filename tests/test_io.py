@@ -13,8 +13,10 @@ from xner.io import (
     atomic_outputs,
     atomic_path,
     markdown_table,
+    read_predictions_tsv,
     sentences_table,
     write_parquet,
+    write_predictions_tsv,
     write_table,
 )
 
@@ -68,6 +70,14 @@ def test_write_table_csv_and_markdown(tmp_path):
         "| en\\|x | 3 | 0.9123 |",
         "| de | 10 | 1 |",
     ]
+
+
+def test_write_table_shows_its_view_in_the_markdown_and_the_numbers_in_the_csv(tmp_path):
+    df = pd.DataFrame({"f1": [0.851], "f1_ci_low": [0.846]})
+    view = pd.DataFrame({"f1": ["0.851 [0.846, 0.856]"]})
+    write_table(df, tmp_path / "t.csv", tmp_path / "t.md", note="A note.", view=view)
+    assert (tmp_path / "t.csv").read_text() == "f1,f1_ci_low\n0.851,0.846\n"
+    assert (tmp_path / "t.md").read_text() == "| f1 |\n| :--- |\n| 0.851 [0.846, 0.856] |\n\nA note.\n"
 
 
 def test_atomic_directory_replaces_a_directory_whole_or_not_at_all(tmp_path):
@@ -125,3 +135,13 @@ def test_atomic_directory_without_an_atomic_swap_puts_the_old_one_back_on_failur
         (tmp / "new.bin").write_text("new")
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
     assert [p.name for p in final.iterdir()] == ["old.bin"]
+
+
+def test_tsv_round_trip(tmp_path):
+    tokens = [["NA", "None", '"'], ["3:15"]]
+    gold = [["B-PER", "I-PER", "O"], ["O"]]
+    pred = [["B-PER", "O", "O"], ["B-LOC"]]
+    path = tmp_path / "en.tsv"
+    write_predictions_tsv(path, tokens, gold, pred)
+    assert path.read_text() == 'NA\tB-PER\tB-PER\nNone\tI-PER\tO\n"\tO\tO\n\n3:15\tO\tB-LOC\n'
+    assert read_predictions_tsv(path) == (tokens, gold, pred)

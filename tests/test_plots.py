@@ -15,9 +15,11 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from xner.plots import (
+    make_errors_figure,
     make_f1_by_type_figure,
     make_training_curves_figure,
     make_transfer_heatmap_figure,
+    plot_errors,
     plot_f1_by_type,
     plot_training_curves,
     plot_transfer_heatmap,
@@ -416,3 +418,57 @@ def test_f1_by_type_bad_input(tmp_path):
     with pytest.raises(ValueError, match="more than one row"):
         make_f1_by_type_figure(pd.concat([scores(1, 1), scores(1, 1)]), title="t")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_f1_by_type_error_bars_are_the_interval_where_there_is_one():
+    df = scores(1, 2).assign(f1=0.5, f1_std=0.1, f1_ci_low=0.45, f1_ci_high=0.6)
+    df.loc[df["test_lang"] == "de", ["f1_ci_low", "f1_ci_high"]] = np.nan  # several seeds on de: ± std
+    fig = make_f1_by_type_figure(df, title="t")
+    for container in bars_of(fig.axes[0]):
+        lines = container.errorbar.lines[2][0].get_segments()
+        spans = sorted((round(seg[0][1], 6), round(seg[1][1], 6)) for seg in lines)
+        assert spans == [(0.4, 0.6), (0.45, 0.6)]  # de: 0.5 ± 0.1; en: [0.45, 0.6]
+
+
+# --- errors ------------------------------------------------------------------------------------------------
+
+CLASSES = ["correct", "wrong type", "wrong boundaries", "wrong boundaries and type", "missed", "spurious"]
+
+
+def error_frames(runs: int, langs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    shares = [0.7, 0.05, 0.1, 0.05, 0.1, 0.2]
+    errors = pd.DataFrame(
+        [
+            {"run": f"mbert · en+it ({r})", "test_lang": f"l{k}", "class": c, "count": 10, "share": s}
+            for r in range(runs)
+            for k in range(langs)
+            for c, s in zip(CLASSES, shares)
+        ]
+    )
+    bins = ["1-5", "6-10", "11-15", ">15"]
+    lengths = pd.DataFrame(
+        [
+            {"run": f"mbert · en+it ({r})", "test_lang": f"l{k}", "bin": b, "f1": 0.9 - 0.1 * i}
+            for r in range(runs)
+            for k in range(langs)
+            for i, b in enumerate(bins)
+        ]
+    )
+    return errors, lengths
+
+
+def test_errors_figure_stacks_the_outcomes_and_draws_f1_by_length(tmp_path):
+    errors, lengths = error_frames(3, 2)
+    fig = rendered(make_errors_figure(errors, lengths, title="demo: errors"))
+    assert len(fig.axes) == 2 * 2  # a row per language, outcomes and F1 by length
+    left, right = fig.axes[0], fig.axes[1]
+    assert [c.get_label() for c in bars_of(left)] == CLASSES
+    ends = [c.patches[0].get_x() + c.patches[0].get_width() for c in bars_of(left)]
+    assert ends[-2] == pytest.approx(1.0) and ends[-1] == pytest.approx(
+        1.2
+    )  # gold classes to 1, spurious after
+    assert [t.get_text() for t in right.get_xticklabels()] == ["1-5", "6-10", "11-15", ">15"]
+    assert len(right.get_lines()) == 3
+    np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [0.9, 0.8, 0.7, 0.6])
+    assert not overlapping(visible_texts(fig), fig) and not outside_figure(fig)
+    check_reproducible(plot_errors, tmp_path, errors, lengths, title="demo: errors")

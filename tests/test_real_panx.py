@@ -80,3 +80,46 @@ def test_missing_value_lookalikes_are_tokens(parsed):
 
     assert "NA" in tokens("en", "dev")
     assert "None" in tokens("de", "test")
+
+
+def system_errors(gold: list[list[str]], seed: int) -> list[list[str]]:
+    """Predictions with the errors NER systems make: wrong types, shifted boundaries, missed and
+    spurious entities, and stray I- tags (which strict IOB2 and the lenient mode read differently)."""
+    import random
+
+    rng = random.Random(seed)
+    types = ("LOC", "ORG", "PER")
+    pred = []
+    for tags in gold:
+        tags = list(tags)
+        for i, tag in enumerate(tags):
+            r = rng.random()
+            if tag != "O" and r < 0.05:
+                tags[i] = tag[:2] + rng.choice(types)  # wrong type
+            elif tag.startswith("B-") and r < 0.08:
+                tags[i] = "I-" + tag[2:]  # an entity begun with I-
+            elif tag != "O" and r < 0.1:
+                tags[i] = "O"  # missed or shortened
+            elif tag == "O" and r < 0.02:
+                tags[i] = rng.choice(("B-", "I-")) + rng.choice(types)  # spurious or extended
+        pred.append(tags)
+    return pred
+
+
+def test_xners_span_counts_give_seqevals_scores_on_real_sentences(parsed):
+    """The independent check of the metric: xner's own span reading against seqeval, both modes, every type."""
+    from seqeval.metrics import f1_score
+
+    from xner.scoring import check_counts, score
+    from xner.spans import scores_from_counts, sentence_counts
+
+    for (source, lang), paths in parsed.items():
+        if source != "local":
+            continue
+        gold = read_sentences(paths["test"]).column("tags").to_pylist()
+        pred = system_errors(gold, seed=len(lang))
+        for mode in ("strict", "lenient"):
+            counts = sentence_counts(gold, pred, mode=mode)
+            check_counts(counts, score(gold, pred, mode), mode)  # raises on any disagreement
+        lenient = scores_from_counts(sentence_counts(gold, pred, mode="lenient").sum(axis=0))
+        assert lenient["micro"] == pytest.approx(f1_score(gold, pred), abs=1e-12), lang

@@ -1,26 +1,49 @@
-"""xner.significance: settings without seeds, and the pairs that differ in exactly one factor."""
+"""xner.significance: which settings are compared, and the table of paired tests on hand-made predictions."""
 
 from __future__ import annotations
 
-from xner.significance import Setting, differing_factors, one_factor_pairs
+import json
+
+import pandas as pd
+import pytest
+
+from xner.bootstrap import BootstrapSettings
+from xner.errors import XnerError
+from xner.io import write_predictions_tsv
+from xner.significance import (
+    COLUMNS,
+    Evaluated,
+    Setting,
+    differing_factors,
+    load_evaluated,
+    mark_experiment_table,
+    one_factor_pairs,
+    significance_table,
+)
+from xner.spans import sentence_counts
+from xner.tables import markdown_view
 
 BERT = {"lr": 1e-5, "batch_size": 128, "seed": 42}
 DEBERTA = {"lr": 1e-5, "batch_size": 64, "seed": 42}  # its own default batch size
+SETTINGS = BootstrapSettings(resamples=300, seed=1)
 
 
-def setting(model, langs, defaults, **grid):
-    return Setting.of(model, langs, {**defaults, **grid}, defaults)
+def setting(model, langs, defaults, slug="base", **grid):
+    return Setting.of(model, langs, slug, {**defaults, **grid})
 
 
-def test_a_setting_drops_the_seed_and_the_defaults():
-    a = Setting.of("mbert", "en", {**BERT, "seed": 1}, BERT)
-    b = Setting.of("mbert", "en", {**BERT, "seed": 2}, BERT)
-    assert a == b and a.point == ()
-    assert setting("mbert", "en", BERT, lr=1e-4).point == (("lr", 1e-4),)
+def test_a_setting_drops_the_seed():
+    a = Setting.of("mbert", "en", "base", {**BERT, "seed": 1})
+    b = Setting.of("mbert", "en", "base", {**BERT, "seed": 2})
+    assert a == b and dict(a.hparams) == {"lr": 1e-5, "batch_size": 128}
+    assert a.label == "mbert · en" and setting("mbert", "en", BERT, "lr1e-4").label == "mbert · en · lr1e-4"
 
 
 def test_models_with_their_own_defaults_differ_in_the_model_only():
     assert differing_factors(setting("mbert", "en", BERT), setting("mdeberta", "en", DEBERTA)) == ["model"]
+    # different models at different grid points: two factors
+    lr = setting("mdeberta", "en", DEBERTA, "lr1e-4", lr=1e-4)
+    assert differing_factors(setting("mbert", "en", BERT), lr) == ["model", "setting"]
 
 
 def test_pairs_of_one_factor_only():
@@ -29,8 +52,8 @@ def test_pairs_of_one_factor_only():
         setting("mdeberta", "en", DEBERTA),
         setting("mbert", "en+de", BERT),
         setting("mdeberta", "en+de", DEBERTA),
-        setting("mbert", "en", BERT, lr=1e-4),
-        setting("mbert", "en", BERT, lr=1e-4),  # a second seed of the same setting: one setting
+        setting("mbert", "en", BERT, "lr1e-4", lr=1e-4),
+        setting("mbert", "en", BERT, "lr1e-4", lr=1e-4),  # a second seed of the same setting: one setting
     ]
     pairs = [(f, a.model, a.train_langs, b.model, b.train_langs) for f, a, b in one_factor_pairs(settings)]
     assert pairs == [
@@ -43,7 +66,144 @@ def test_pairs_of_one_factor_only():
 
 
 def test_two_grid_values_are_two_factors():
-    a = setting("mbert", "en", BERT, lr=1e-4)
-    b = setting("mbert", "en", BERT, batch_size=32)
+    a = setting("mbert", "en", BERT, "lr1e-4", lr=1e-4)
+    b = setting("mbert", "en", BERT, "bs32", batch_size=32)
     assert differing_factors(a, b) == ["batch_size", "lr"]
     assert list(one_factor_pairs([a, b])) == []
+
+
+# --- the table, on hand-made predictions --------------------------------------------------------------
+
+GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "O"], ["B-LOC", "O"]] * 100
+
+
+def with_errors(every: int, offset: int = 0) -> list[list[str]]:
+    """The gold tags with one sentence in ``every`` (from ``offset``) predicted all O."""
+    return [["O"] * len(g) if (i - offset) % every == 0 else list(g) for i, g in enumerate(GOLD)]
+
+
+def evaluated(slug: str, seed: int, pred, lang: str = "en", langs: str = "en") -> Evaluated:
+    hparams = {**BERT, "seed": seed, **({"lr": 1e-4} if slug == "lr1e-4" else {})}
+    return Evaluated(Setting.of("mbert", langs, slug, hparams), seed, lang, sentence_counts(GOLD, pred))
+
+
+def test_identical_systems_differ_by_nothing_with_p_one():
+    pred = with_errors(4)
+    table = significance_table([evaluated("base", 42, pred), evaluated("lr1e-4", 42, pred)], SETTINGS)
+    (row,) = table.itertuples()
+    assert (row.factor, row.a, row.b, row.level) == ("lr", "mbert · en", "mbert · en · lr1e-4", "sentences")
+    assert row.difference == 0 and row.difference_ci_low == 0 == row.difference_ci_high
+    assert row.p_value == 1.0 and row.p_holm == 1.0 and not row.significant
+    assert list(table.columns) == list(COLUMNS)
+
+
+def test_a_system_better_on_every_sentence_is_significant():
+    table = significance_table(
+        [evaluated("base", 42, GOLD), evaluated("lr1e-4", 42, with_errors(3))], SETTINGS
+    )
+    (row,) = table.itertuples()
+    assert row.f1_a == 1.0 and row.difference > 0.2 and row.difference_ci_low > 0
+    assert row.p_value == pytest.approx(1 / (SETTINGS.resamples + 1)) and row.significant
+
+
+def test_holm_runs_over_every_comparison_of_the_experiment():
+    runs = [
+        evaluated("base", 42, with_errors(5)),
+        evaluated("lr1e-4", 42, with_errors(5, offset=1)),  # as good, on other sentences
+        evaluated("base", 42, GOLD, lang="de"),
+        evaluated("lr1e-4", 42, with_errors(2), lang="de"),
+    ]
+    table = significance_table(runs, SETTINGS)
+    assert table["test_lang"].tolist() == ["en", "de"]
+    en, de = table["p_value"].tolist()
+    assert de < en  # Holm: the smaller p times 2, the other times 1 but never below the first
+    assert table["p_holm"].tolist() == pytest.approx([max(en, 2 * de), 2 * de])
+    assert table["significant"].tolist() == [False, True]
+
+
+def test_several_seeds_are_compared_seed_pair_by_seed_pair_and_over_seeds():
+    runs = [
+        evaluated("base", 1, with_errors(10)),
+        evaluated("base", 2, with_errors(11)),
+        evaluated("base", 3, with_errors(13)),
+        evaluated("lr1e-4", 1, with_errors(4)),
+        evaluated("lr1e-4", 2, with_errors(5)),
+        evaluated("lr1e-4", 3, with_errors(4, offset=2)),
+    ]
+    table = significance_table(runs, SETTINGS)
+    sentences, seeds = table[table.level == "sentences"], table[table.level == "seeds"]
+    assert (
+        sentences["seeds_a"].tolist() == ["1", "2", "3"] == sentences["seeds_b"].tolist()
+    )  # same seeds paired
+    (row,) = seeds.itertuples()
+    assert (row.seeds_a, row.seeds_b) == ("1 2 3", "1 2 3")
+    assert row.f1_a == pytest.approx(sentences["f1_a"].mean()) and row.std_a > 0
+    assert row.difference == pytest.approx(sentences["difference"].mean())
+    assert row.difference_ci_low < row.difference < row.difference_ci_high
+    assert row.p_value < 0.05 and row.test == "Welch's t-test over seeds"
+    assert row.p_holm == row.p_value  # the only seed-level comparison
+
+
+def test_settings_differing_in_two_factors_are_not_compared():
+    runs = [evaluated("base", 42, GOLD), evaluated("lr1e-4", 42, GOLD, langs="en+de")]
+    assert significance_table(runs, SETTINGS).empty
+
+
+def write_run(root, variant, seed, pred, lang="en"):
+    info = {"model": "mbert", "train_langs": "en", "variant": variant, "test_lang": lang}
+    run = root / variant
+    run.mkdir(exist_ok=True)
+    (run / f"{lang}.json").write_text(json.dumps(info))
+    write_predictions_tsv(run / f"{lang}.tsv", [["w"] * len(g) for g in GOLD], GOLD, pred)
+    summary = {**info, "hyperparameters": {**BERT, "seed": seed, **({"lr": 1e-4} if "lr" in variant else {})}}
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run / f"{lang}.json", run / "summary.json"
+
+
+def test_runs_are_read_from_their_evaluation_json_and_predictions(tmp_path):
+    a = write_run(tmp_path, "base", 42, with_errors(3))
+    b = write_run(tmp_path, "lr1e-4-seed7", 7, GOLD)
+    runs = load_evaluated([a[0], b[0]], [a[1], b[1]])
+    assert [(r.setting.setting, r.seed) for r in runs] == [("base", 42), ("lr1e-4", 7)]
+    assert runs[1].f1 == 1.0 and runs[0].counts.shape == (len(GOLD), 3, 3)
+    with pytest.raises(XnerError, match="no summary.json given for run mbert/en/base"):
+        load_evaluated([a[0]], [b[1]])
+
+
+def test_runs_tested_on_other_sentences_are_refused(tmp_path):
+    a = write_run(tmp_path, "base", 42, GOLD)
+    b = write_run(tmp_path, "lr1e-4", 42, GOLD)
+    tokens = [["w"] * len(g) for g in GOLD]
+    other = [list(reversed(g)) for g in GOLD]
+    write_predictions_tsv(b[0].with_suffix(".tsv"), tokens, other, other)
+    with pytest.raises(XnerError, match="its gold tags differ from those of .*base/en.tsv"):
+        load_evaluated([a[0], b[0]], [a[1], b[1]])
+
+
+def test_the_experiment_table_marks_the_best_and_what_is_significantly_below_it():
+    table = pd.DataFrame(
+        {
+            "model": ["mbert"] * 3,
+            "train_langs": ["en", "en", "en+de"],
+            "setting": ["base", "lr1e-4", "base"],
+            "seeds": [1, 1, 1],
+            "en_f1": [0.80, 0.90, 0.89],
+            "en_f1_std": [float("nan")] * 3,
+        }
+    )
+    significance = pd.DataFrame(
+        [
+            {"a": "mbert · en", "b": "mbert · en · lr1e-4", "test_lang": "en", "level": "sentences",
+             "difference": -0.1, "p_holm": 0.001, "significant": True},
+            {"a": "mbert · en", "b": "mbert · en+de", "test_lang": "en", "level": "sentences",
+             "difference": -0.09, "p_holm": 0.002, "significant": True},
+        ]
+    )  # fmt: skip
+    view, note = mark_experiment_table(table, markdown_view(table), significance, ["en"])
+    # the best (lr1e-4) and en+de differ in two factors: not compared, so no mark on en+de
+    assert view["en_f1"].tolist() == ["0.800 †", "**0.900**", "0.890"]
+    assert "Bold: the best micro F1" in note and "en: mbert · en − mbert · en · lr1e-4 = -0.100" in note
+    _, none = mark_experiment_table(
+        table, markdown_view(table), significance.assign(significant=False), ["en"]
+    )
+    assert "None of the 2 comparisons" in none

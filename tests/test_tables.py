@@ -30,20 +30,31 @@ from xner.tables import (
 
 
 def entry(f1: float, support: int = 10) -> dict:
-    return {"precision": f1, "recall": f1, "f1": f1, "support": support}
+    """A score with an interval 0.02 either side."""
+    return {"precision": f1, "recall": f1, "f1": f1, "support": support, "f1_ci": [f1 - 0.02, f1 + 0.02]}
 
 
-def evaluation(model, langs, variant, test_lang, loc, org, per, micro, macro) -> dict:
+def scores_of(loc, org, per, micro, macro) -> dict:
+    return {
+        "micro": entry(micro, 30),
+        "macro": entry(macro, 30),
+        "weighted": entry(micro, 30),
+        "per_type": {"LOC": entry(loc), "ORG": entry(org), "PER": entry(per)},
+    }
+
+
+LENIENT_GAIN = 0.01  # each lenient score is the strict one plus this
+
+
+def evaluation(model, langs, variant, test_lang, *f1) -> dict:
     return {
         "model": model,
         "train_langs": langs,
         "variant": variant,
         "test_lang": test_lang,
         "split": "dev",
-        "micro": entry(micro, 30),
-        "macro": entry(macro, 30),
-        "weighted": entry(micro, 30),
-        "per_type": {"LOC": entry(loc), "ORG": entry(org), "PER": entry(per)},
+        **scores_of(*f1),
+        "lenient": scores_of(*(x + LENIENT_GAIN for x in f1)),
     }
 
 
@@ -106,14 +117,35 @@ def test_setting_strips_the_seed(variant, setting):
 
 
 def test_scores_long_table(scores):
-    assert len(scores) == len(EVALS) * 5
+    assert len(scores) == len(EVALS) * 2 * 5  # evaluations x modes x types
     assert list(scores.columns) == [
-        "model", "train_langs", "variant", "setting", "seed", "test_lang", "split", "type",
-        "precision", "recall", "f1", "support",
+        "model", "train_langs", "variant", "setting", "seed", "test_lang", "split", "mode", "type",
+        "precision", "recall", "f1", "f1_ci_low", "f1_ci_high", "support",
     ]  # fmt: skip
-    row = scores[(scores.variant == "seed1") & (scores.test_lang == "de") & (scores.type == "ORG")].iloc[0]
-    assert (row.f1, row.support, row.seed, row.setting) == (0.5, 10, 1, "base")
+    row = scores[(scores.variant == "seed1") & (scores.test_lang == "de") & (scores.type == "ORG")]
+    strict, lenient = row.iloc[0], row.iloc[1]
+    assert (strict["mode"], strict.f1, strict.support, strict.seed, strict.setting) == (
+        "strict",
+        0.5,
+        10,
+        1,
+        "base",
+    )
+    assert (strict.f1_ci_low, strict.f1_ci_high) == pytest.approx((0.48, 0.52))
+    assert (lenient["mode"], lenient.f1) == ("lenient", pytest.approx(0.51))
     assert list(scores["type"][:5]) == ["LOC", "ORG", "PER", "micro", "macro"]
+
+
+def test_markdown_shows_a_value_with_its_interval_or_its_std():
+    table = pd.DataFrame(
+        {
+            "en_f1": [0.851, 0.8, float("nan")],
+            "en_f1_std": [float("nan"), 0.004, float("nan")],
+            "en_f1_ci_low": [0.846, float("nan"), float("nan")],
+            "en_f1_ci_high": [0.856, float("nan"), float("nan")],
+        }
+    )
+    assert markdown_view(table)["en_f1"].tolist() == ["0.851 [0.846, 0.856]", "0.800 ± 0.004", ""]
 
 
 def test_seeds_become_mean_and_std(scores):
@@ -132,11 +164,22 @@ def test_prf_layout(scores):
     assert "en_precision" in table and "de_recall_std" in table
     assert table.loc[0, "de_f1"] == pytest.approx(0.65)
     assert table.loc[1, "en_f1"] == pytest.approx(0.9)
+    # one seed: its interval; two: none (their spread is in _std)
+    assert (table.loc[1, "en_f1_ci_low"], table.loc[1, "en_f1_ci_high"]) == pytest.approx((0.88, 0.92))
+    assert math.isnan(table.loc[0, "en_f1_ci_low"]) and "en_precision_ci_low" not in table
+    assert list(table.columns[4:9]) == [
+        "en_precision",
+        "en_precision_std",
+        "en_recall",
+        "en_recall_std",
+        "en_f1",
+    ]
+    assert list(table.columns[9:12]) == ["en_f1_std", "en_f1_ci_low", "en_f1_ci_high"]
 
 
 def test_per_type_layout(scores):
     table = experiment_table(scores, runs_table(SUMMARIES), ["en", "de"], "per_type")
-    assert [c for c in table.columns if not c.endswith("_std")][4:] == [
+    assert [c for c in table.columns if not c.endswith(("_std", "_ci_low", "_ci_high"))][4:] == [
         "en_LOC", "en_ORG", "en_PER", "en_macro", "de_LOC", "de_ORG", "de_PER", "de_macro",
     ]  # fmt: skip
     assert table.loc[0, "en_PER"] == pytest.approx(0.9)
@@ -149,24 +192,41 @@ def test_summary_layout_and_markdown(scores):
     assert view.loc[0, "best_epoch"] == "4 ± 1.4"
     assert view.loc[1, "best_epoch"] == "4"  # one seed: no ±
     assert view.loc[0, "en_macro"] == "0.833 ± 0.071"
+    assert view.loc[1, "en_macro"] == "0.900 [0.880, 0.920]"
     assert view.loc[1, "training_minutes"] == "5.0"
 
 
 def test_f1_by_type_is_long_and_ordered(scores):
     table = f1_by_type(scores, ["en", "de"])
-    assert list(table.columns) == ["run", "test_lang", "type", "f1", "f1_std"]
+    assert list(table.columns) == ["run", "test_lang", "type", "f1", "f1_std", "f1_ci_low", "f1_ci_high"]
     assert table["type"].tolist()[:4] == ["LOC", "ORG", "PER", "macro"]
     assert len(table) == 2 * 2 * 4  # settings x languages x types
     first = table.iloc[0]
     assert (first.run, first.test_lang, first.type) == ("mbert · en", "en", "LOC")
     assert first.f1 == pytest.approx(0.85) and first.f1_std == pytest.approx(pd.Series([0.9, 0.8]).std())
+    assert math.isnan(first.f1_ci_low)  # two seeds
+    single = table[(table.run == "mbert · en+de") & (table.test_lang == "de") & (table.type == "PER")].iloc[0]
+    assert (single.f1_ci_low, single.f1_ci_high) == pytest.approx((0.83, 0.87))
 
 
-def test_transfer_table_puts_each_language_beside_its_std(scores):
+def test_transfer_table_puts_each_language_beside_its_std_and_averages_them(scores):
     table = transfer_table(scores, ["de", "en"])
-    assert list(table.columns) == ["model", "train_langs", "setting", "de", "de_std", "en", "en_std"]
+    assert list(table.columns) == [
+        "model", "train_langs", "setting", "seeds",
+        "de", "de_std", "de_ci_low", "de_ci_high", "en", "en_std", "en_ci_low", "en_ci_high",
+        "average", "average_std", "micro_average", "micro_average_std",
+        "micro_average_lenient", "micro_average_lenient_std",
+    ]  # fmt: skip
     mean, _ = transfer_matrix(scores, ["de", "en"])
-    assert table["de"].tolist() == mean["de"].tolist()
+    assert table["de"].tolist() == pytest.approx(mean["de"].tolist())
+    two_seeds, one_seed = table.iloc[0], table.iloc[1]
+    # unweighted over languages: each seed's average, then the mean and std over seeds
+    assert two_seeds.average == pytest.approx(((0.883 + 0.7) / 2 + (0.783 + 0.6) / 2) / 2)
+    assert two_seeds.average_std == pytest.approx(pd.Series([(0.883 + 0.7) / 2, (0.783 + 0.6) / 2]).std())
+    assert one_seed.micro_average == pytest.approx((0.9 + 0.85) / 2)
+    assert one_seed.micro_average_lenient == pytest.approx((0.9 + 0.85) / 2 + LENIENT_GAIN)
+    assert (one_seed.en_ci_low, one_seed.en_ci_high) == pytest.approx((0.88, 0.92))
+    assert math.isnan(two_seeds.en_ci_low) and math.isnan(one_seed.average_std)
 
 
 def test_runs_are_selected_by_run_id(scores):
@@ -174,7 +234,7 @@ def test_runs_are_selected_by_run_id(scores):
     picked = select_runs(runs, ["mbert/en+de/base", "mbert/en/seed1"])
     assert list(zip(picked["train_langs"], picked["variant"])) == [("en", "seed1"), ("en+de", "base")]
     assert missing_runs(picked, ["mbert/en/seed1", "xlmr/en/base"]) == ["xlmr/en/base"]
-    assert len(select_runs(scores, ["mbert/en/base"])) == 2 * 5
+    assert len(select_runs(scores, ["mbert/en/base"])) == 2 * 2 * 5
     with pytest.raises(XnerError, match="not a run id"):
         select_runs(runs, ["mbert/en"])
 
@@ -193,7 +253,7 @@ def test_an_experiment_needs_every_run_in_runs_csv(tmp_path, scores):
     write_table(scores, tmp_path / "scores.csv")
     write_table(runs_table(SUMMARIES[:1]), tmp_path / "runs.csv")
     picked, runs = read_experiment(tmp_path / "scores.csv", tmp_path / "runs.csv", ["mbert/en/base"])
-    assert len(picked) == 2 * 5 and runs["variant"].tolist() == ["base"]
+    assert len(picked) == 2 * 2 * 5 and runs["variant"].tolist() == ["base"]
     with pytest.raises(XnerError, match="has no row for run.s. mbert/en/seed1"):
         read_experiment(tmp_path / "scores.csv", tmp_path / "runs.csv", ["mbert/en/base", "mbert/en/seed1"])
 

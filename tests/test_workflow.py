@@ -65,7 +65,7 @@ def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
     from seqeval.metrics import f1_score, precision_score, recall_score
     from seqeval.scheme import IOB2
 
-    from xner.evaluate import read_predictions_tsv
+    from xner.io import read_predictions_tsv
 
     result = json.loads((eval_dir / f"{lang}.json").read_text())
     for key in ("model", "train_langs", "variant", "test_lang", "split", "sentences", "words", "loss"):
@@ -80,6 +80,28 @@ def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
     assert result["micro"]["f1"] == pytest.approx(f1_score(gold, pred, **strict))
     assert result["micro"]["precision"] == pytest.approx(precision_score(gold, pred, **strict))
     assert result["micro"]["recall"] == pytest.approx(recall_score(gold, pred, **strict))
+    # XTREME's score: seqeval's default (lenient) mode, recomputed from the TSV
+    assert result["lenient"]["micro"]["f1"] == pytest.approx(f1_score(gold, pred))
+    # xner's own span counts give seqeval's totals, in both modes
+    from xner.scoring import check_counts, score
+    from xner.spans import sentence_counts
+
+    for mode in ("strict", "lenient"):
+        check_counts(sentence_counts(gold, pred, mode=mode), score(gold, pred, mode), mode)
+    # every F1 has an interval that holds it
+    for scores in (result, result["lenient"]):
+        for entry in (scores["micro"], scores["macro"], *scores["per_type"].values()):
+            low, high = entry["f1_ci"]
+            assert low <= entry["f1"] <= high
+    assert result["bootstrap"]["resamples"] == 1000 and result["bootstrap"]["confidence"] == 0.95
+    errors = result["errors"]
+    gold_entities = sum(v["support"] for v in result["per_type"].values())
+    classified = sum(map(sum, (d.values() for d in errors["confusion"].values())))
+    classified += sum(
+        sum(errors[k].values()) for k in ("boundary_errors", "boundary_and_type_errors", "missed")
+    )
+    assert classified == gold_entities
+    assert sum(b["sentences"] for b in errors["by_length"]) == result["sentences"]
     return result
 
 
@@ -163,7 +185,7 @@ def test_demo_end_to_end(tmp_path):
     # Tables and figures
     with open(results / "tables" / "scores.csv", newline="") as f:
         scores = list(csv.DictReader(f))
-    assert len(scores) == 2 * 3 * 5  # runs x test languages x (LOC, ORG, PER, micro, macro)
+    assert len(scores) == 2 * 3 * 2 * 5  # runs x test languages x modes x (LOC, ORG, PER, micro, macro)
     with open(results / "tables" / "runs.csv", newline="") as f:
         runs = list(csv.DictReader(f))
     for run in runs:  # each run's cost: its training and its evaluation on three languages
@@ -177,8 +199,29 @@ def test_demo_end_to_end(tmp_path):
     assert float(total["device_minutes"]) == pytest.approx(sum(float(r["device_minutes"]) for r in runs))
     assert (results / "tables" / "runs.md").read_text().rstrip().splitlines()[-1].startswith("Cost: ")
     table = (results / "tables" / "experiments" / "demo.md").read_text()
-    assert "en_LOC" in table and "sw_macro" in table
-    for png in ("figures/demo/transfer.png", "figures/demo/f1_by_type.png", "figures/runs/tiny/en/base.png"):
+    assert table.startswith("| model | train_langs | setting | seeds | en_LOC |") and "sw_macro" in table
+    assert re.search(r"\| 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] \|", table)  # one seed: F1 [interval]
+    assert "comparisons of settings that differ in one factor" in table or "Significant differences" in table
+    # the one comparison of the demo (en against en+de) on each test language
+    with open(results / "tables" / "significance" / "demo.csv", newline="") as f:
+        significance = list(csv.DictReader(f))
+    assert [(r["factor"], r["a"], r["b"], r["test_lang"]) for r in significance] == [
+        ("train", "tiny · en", "tiny · en+de", lang) for lang in langs
+    ]
+    for row in significance:
+        assert float(row["difference_ci_low"]) <= float(row["difference"]) <= float(row["difference_ci_high"])
+        assert 0 < float(row["p_value"]) <= float(row["p_holm"]) <= 1
+    with open(results / "tables" / "transfer_matrix.csv", newline="") as f:
+        transfer = list(csv.DictReader(f))
+    for row in transfer:  # the unweighted average over the test languages
+        assert float(row["average"]) == pytest.approx(sum(float(row[lang]) for lang in langs) / len(langs))
+        assert float(row["micro_average_lenient"]) > 0
+    for png in (
+        "figures/demo/transfer.png",
+        "figures/demo/f1_by_type.png",
+        "figures/demo/errors.png",
+        "figures/runs/tiny/en/base.png",
+    ):
         assert (results / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 
     # The speed table: the tiny model timed on the English training split, the study beside it

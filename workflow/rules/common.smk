@@ -125,11 +125,27 @@ def evaluate_tests(wildcards):
 
 
 def eval_options(wildcards):
-    """The run's hyperparameters that `xner evaluate` takes."""
+    """The run's hyperparameters that `xner evaluate` takes, the resampling settings and the length bins."""
     hparams = get_run(wildcards).hparams
-    return cli_options(
-        {key: hparams[key] for key in ("max_length", "eval_batch_size", "precision")}
+    return " ".join(
+        [
+            cli_options(
+                {
+                    key: hparams[key]
+                    for key in ("max_length", "eval_batch_size", "precision")
+                }
+            ),
+            BOOTSTRAP_OPTIONS,
+            "--length-bins " + " ".join(map(str, config["split"]["length_bins"])),
+        ]
     )
+
+
+# `--bootstrap-resamples N --bootstrap-seed S --confidence C` (config section evaluation)
+BOOTSTRAP_OPTIONS = (
+    f"--bootstrap-resamples {config['evaluation']['bootstrap_resamples']}"
+    f" --bootstrap-seed {config['evaluation']['seed']} --confidence {config['evaluation']['confidence']}"
+)
 
 
 # --- reporting: tables and figures from evaluation JSON and training histories only -------------
@@ -151,7 +167,10 @@ EXPERIMENT_TABLES = [
 EXPERIMENT_FIGURES = [
     f"results/figures/{name}/{figure}.png"
     for name in config["experiments"]
-    for figure in ("transfer", "f1_by_type")
+    for figure in ("transfer", "f1_by_type", "errors")
+]
+SIGNIFICANCE_TABLES = [
+    f"results/tables/significance/{name}.csv" for name in config["experiments"]
 ]
 TEST_LANGS = list(
     dict.fromkeys(lang for run in RUNS.values() for lang in run.test_langs)
@@ -159,6 +178,9 @@ TEST_LANGS = list(
 # Reporting jobs rerun when the code that draws them changes (and only they do).
 TABLES_CODE = f"{XNER_SRC}/xner/tables.py"
 PLOTS_CODE = f"{XNER_SRC}/xner/plots.py"
+SIGNIFICANCE_CODE = [
+    f"{XNER_SRC}/xner/{module}.py" for module in ("significance", "bootstrap", "spans")
+]
 
 
 wildcard_constraints:
@@ -176,6 +198,23 @@ def experiment_runs(wildcards):
 
 def experiment_test_langs(wildcards):
     return config["experiments"][wildcards.experiment]["test"]
+
+
+def experiment_evaluations(wildcards, suffix="json"):
+    """The evaluation JSON (or, with suffix tsv, predictions) of the experiment's runs on its test languages."""
+    return [
+        f"results/eval/{run}/{lang}.{suffix}"
+        for run in experiment_runs(wildcards)
+        for lang in experiment_test_langs(wildcards)
+    ]
+
+
+def experiment_predictions(wildcards):
+    return experiment_evaluations(wildcards, "tsv")
+
+
+def experiment_summaries(wildcards):
+    return [f"results/runs/{run}/summary.json" for run in experiment_runs(wildcards)]
 
 
 def model_output(path):

@@ -50,10 +50,42 @@ rule scores:
         " --transfer-out {output.transfer} --cost-out {output.cost} > {log} 2>&1"
 
 
+rule significance:
+    input:
+        evaluations=experiment_evaluations,
+        predictions=experiment_predictions,
+        summaries=experiment_summaries,
+        code=SIGNIFICANCE_CODE,
+    output:
+        csv=report(
+            "results/tables/significance/{experiment}.csv",
+            caption="../report/significance.rst",
+            category="{experiment}",
+        ),
+        md="results/tables/significance/{experiment}.md",
+    log:
+        "results/logs/significance/{experiment}.log",
+    benchmark:
+        "results/benchmarks/significance/{experiment}.tsv"
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        slurm_account=slurm_account,
+        mem_mb=4000,
+        runtime=30,
+    params:
+        bootstrap=BOOTSTRAP_OPTIONS,
+    shell:
+        "python -m xner significance --evaluations {input.evaluations}"
+        " --summaries {input.summaries} {params.bootstrap}"
+        " --csv {output.csv} --md {output.md} > {log} 2>&1"
+
+
 rule experiment_table:
     input:
         scores="results/tables/scores.csv",
         runs="results/tables/runs.csv",
+        significance="results/tables/significance/{experiment}.csv",
         code=TABLES_CODE,
     output:
         csv=report(
@@ -77,7 +109,7 @@ rule experiment_table:
     shell:
         "python -m xner experiment-table --scores {input.scores} --runs-table {input.runs}"
         " --runs {params.runs} --test-langs {params.test_langs} --layout {params.layout}"
-        " --csv {output.csv} --md {output.md} > {log} 2>&1"
+        " --significance {input.significance} --csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
 rule experiment_figures:
@@ -110,6 +142,29 @@ rule experiment_figures:
         "python -m xner plot-experiment --scores {input.scores} --runs {params.runs}"
         " --test-langs {params.test_langs} --title {wildcards.experiment:q}"
         " --heatmap {output.heatmap} --bars {output.bars} > {log} 2>&1"
+
+
+rule experiment_errors:
+    input:
+        evaluations=experiment_evaluations,
+        code=[TABLES_CODE, PLOTS_CODE],
+    output:
+        report(
+            "results/figures/{experiment}/errors.png",
+            caption="../report/errors.rst",
+            category="{experiment}",
+        ),
+    log:
+        "results/logs/experiment_errors/{experiment}.log",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        slurm_account=slurm_account,
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "python -m xner plot-errors --evaluations {input.evaluations}"
+        " --title {wildcards.experiment:q} --out {output} > {log} 2>&1"
 
 
 rule training_curves:

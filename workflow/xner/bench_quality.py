@@ -12,11 +12,11 @@ import torch
 
 from xner.bench_settings import xner_predict, xner_settings
 from xner.bench_trainer import make_trainer
-from xner.evaluate import score
 from xner.features import (
     encode,
 )
 from xner.runs import TrainSettings
+from xner.scoring import score
 
 logger = logging.getLogger(__name__)
 

@@ -57,6 +57,44 @@ def _add_table_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--md", required=True, type=Path, help="output: the table as Markdown")
 
 
+def _add_length_bins(p: argparse.ArgumentParser) -> None:
+    """``--length-bins``: the sentence-length bins of the split (config key split.length_bins)."""
+    p.add_argument(
+        "--length-bins",
+        type=int,
+        nargs="+",
+        default=[0, 5, 10, 15, 20, 25, 30, 40, 100],
+        help="edges of the sentence-length bins, in words: bin i holds lengths in (edge i, edge i+1] "
+        "(default: %(default)s)",
+    )
+
+
+def _add_bootstrap_options(p: argparse.ArgumentParser) -> None:
+    """The resampling settings of intervals and tests (config section evaluation)."""
+    group = p.add_argument_group("resampling (config section evaluation)")
+    group.add_argument(
+        "--bootstrap-resamples",
+        type=int,
+        default=1000,
+        help="resamples of the bootstrap and shuffles of the randomisation test (default: %(default)s)",
+    )
+    group.add_argument(
+        "--bootstrap-seed", type=int, default=0, help="seed of the resampling (default: %(default)s)"
+    )
+    group.add_argument(
+        "--confidence", type=float, default=0.95, help="confidence of the intervals (default: %(default)s)"
+    )
+
+
+def _bootstrap(args: argparse.Namespace):
+    from xner.bootstrap import BootstrapSettings
+
+    try:
+        return BootstrapSettings(args.bootstrap_resamples, args.bootstrap_seed, args.confidence)
+    except ValueError as e:
+        raise XnerError(str(e)) from None
+
+
 def _add_device_options(p: argparse.ArgumentParser) -> None:
     """``--device`` and ``--threads``: where a model computes."""
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: %(default)s)")
@@ -278,13 +316,7 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     _add_split_outputs(p, STUDY_SPLITS, "study's")
     p.add_argument("--val-fraction", type=float, default=0.2, help="default: %(default)s")
     p.add_argument("--seed", type=int, default=42, help="default: %(default)s")
-    p.add_argument(
-        "--length-bins",
-        type=int,
-        nargs="+",
-        default=[0, 5, 10, 15, 20, 25, 30, 40, 100],
-        help="bin edges in words (default: %(default)s)",
-    )
+    _add_length_bins(p)
     p.set_defaults(func=_run_split)
 
 
@@ -491,8 +523,9 @@ def _run_train(args: argparse.Namespace) -> None:
 def _add_evaluate(p: argparse.ArgumentParser) -> None:
     """score a trained run on its test languages (strict IOB2, on words), loading the model once
 
-    Predict every word of each test split with a trained run and write OUT_DIR/LANG.json (scores: seqeval,
-    strict mode, IOB2 scheme, on words), OUT_DIR/LANG.tsv (predictions: token, gold, pred) and
+    Predict every word of each test split with a trained run and write OUT_DIR/LANG.json (scores on words:
+    seqeval, strict mode, IOB2 scheme, and under "lenient" seqeval's default mode, as XTREME scores PAN-X;
+    each F1 with a bootstrap interval over sentences; an error analysis), OUT_DIR/LANG.tsv (predictions: token, gold, pred) and
     OUT_DIR/index.json (what each was made from). A language already evaluated there from the same model
     files, test split and settings is kept, not evaluated again.
     """
@@ -505,6 +538,8 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="", help="the PAN-X split the test sets are (dev or test; recorded)")
     _add_device_options(p)
     _add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])
+    _add_bootstrap_options(p)
+    _add_length_bins(p)
     p.set_defaults(func=_run_evaluate)
 
 
@@ -522,6 +557,8 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         batch_size=args.eval_batch_size,
         device=args.device,
         precision=args.precision,
+        bootstrap=_bootstrap(args),
+        length_bins=args.length_bins,
     )
 
 
@@ -547,10 +584,12 @@ def _run_export_evaluation(args: argparse.Namespace) -> None:
 def _add_scores(p: argparse.ArgumentParser) -> None:
     """collect evaluation JSON and run summaries into the long scores table
 
-    Write scores (one row per run x test language x entity type: LOC, ORG, PER, micro, macro, with
-    precision, recall, F1, support), runs (one row per run, from summary.json, with its minutes of
-    training and evaluation), the transfer matrix (run x test language, macro F1) and the study's cost
-    (minutes per device type and in total), each as CSV and Markdown.
+    Write scores (one row per run x test language x mode: strict IOB2 and lenient x entity type: LOC, ORG,
+    PER, micro, macro, with precision, recall, F1, its bootstrap interval, support), runs (one row per run,
+    from summary.json, with its minutes of training and evaluation), the transfer matrix (run x test
+    language, macro F1, and the unweighted averages over the test languages: macro, micro, and micro in
+    lenient mode as XTREME reports PAN-X) and the study's cost (minutes per device type and in total),
+    each as CSV and Markdown.
     """
     p.add_argument("--evaluations", required=True, nargs="+", type=Path, help="evaluation JSON files")
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of every run")
@@ -573,6 +612,7 @@ def _run_scores(args: argparse.Namespace) -> None:
     from xner.evaluations import read_index
     from xner.io import write_table
     from xner.tables import (
+        TRANSFER_NOTE,
         cost_note,
         cost_table,
         evaluation_minutes,
@@ -587,12 +627,13 @@ def _run_scores(args: argparse.Namespace) -> None:
     scores = scores_table(read_json(args.evaluations), summaries)
     runs = runs_table(summaries, evaluation_minutes(read_index(d) for d in args.run_evaluations))
     transfer = transfer_table(scores, args.test_langs)
-    write_table(scores, args.scores_out, _md(args.scores_out))
+    write_table(scores, args.scores_out, _md(args.scores_out), view=markdown_view(scores))
     note = cost_note(runs)
     write_table(runs, args.runs_out, _md(args.runs_out), note=note)
     write_table(cost_table(runs), args.cost_out, _md(args.cost_out), note=note)
-    write_table(transfer, args.transfer_out, None)
-    write_table(markdown_view(transfer), _md(args.transfer_out), None)
+    write_table(
+        transfer, args.transfer_out, _md(args.transfer_out), note=TRANSFER_NOTE, view=markdown_view(transfer)
+    )
     logger.info("%d scores of %d runs -> %s", len(scores), len(runs), args.scores_out)
 
 
@@ -609,18 +650,62 @@ def _add_experiment_table(p: argparse.ArgumentParser) -> None:
     _add_experiment_runs(p)
     p.add_argument("--runs-table", required=True, type=Path, help="runs.csv (made by xner scores)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="prf", help="default: %(default)s")
+    p.add_argument(
+        "--significance",
+        type=Path,
+        help="the experiment's significance table (made by xner significance): its outcomes marked in the "
+        "Markdown",
+    )
     _add_table_outputs(p)
     p.set_defaults(func=_run_experiment_table)
 
 
 def _run_experiment_table(args: argparse.Namespace) -> None:
     from xner.io import write_table
-    from xner.tables import experiment_table, markdown_view, read_experiment
+    from xner.tables import experiment_table, markdown_view, read_csv, read_experiment
 
     scores, runs = read_experiment(args.scores, args.runs_table, args.runs)
     table = experiment_table(scores, runs, args.test_langs, args.layout)
-    write_table(table, args.csv, None)
-    write_table(markdown_view(table), args.md, None)
+    view, note = markdown_view(table), None
+    if args.significance:
+        from xner.significance import mark_experiment_table
+
+        view, note = mark_experiment_table(table, view, read_csv(args.significance), args.test_langs)
+    write_table(table, args.csv, args.md, note=note, view=view)
+
+
+def _add_significance(p: argparse.ArgumentParser) -> None:
+    """whether an experiment's settings differ: paired tests on the same test sentences, Holm-corrected
+
+    For every pair of the experiment's settings (runs without their seed) that differ in one factor (the
+    model, the training mixture, or one hyperparameter), on each test language both were evaluated on: the
+    difference in micro F1 (strict IOB2), its paired bootstrap interval and a paired approximate
+    randomisation test over the test sentences, per seed pair; where both settings have two or more seeds,
+    also Welch's t-test over the seeds' F1. Holm's correction over all comparisons at each level. Reads each
+    evaluation JSON and the predictions TSV beside it.
+    """
+    p.add_argument(
+        "--evaluations", required=True, nargs="+", type=Path, help="the experiment's evaluation JSON files"
+    )
+    p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of its runs")
+    _add_bootstrap_options(p)
+    _add_table_outputs(p)
+    p.set_defaults(func=_run_significance)
+
+
+def _run_significance(args: argparse.Namespace) -> None:
+    from xner.io import write_table
+    from xner.significance import load_evaluated, markdown_view, note, significance_table
+
+    settings = _bootstrap(args)
+    table = significance_table(load_evaluated(args.evaluations, args.summaries), settings)
+    write_table(table, args.csv, args.md, note=note(table, settings), view=markdown_view(table))
+    logger.info(
+        "%d comparisons, %d significant after Holm's correction -> %s",
+        len(table),
+        int(table["significant"].sum()),
+        args.csv,
+    )
 
 
 def _add_plot_curves(p: argparse.ArgumentParser) -> None:
@@ -672,6 +757,34 @@ def _run_plot_experiment(args: argparse.Namespace) -> None:
         f1_by_type(scores, args.test_langs),
         args.bars,
         title=f"{args.title}: F1 by test language and entity type",
+    )
+
+
+def _add_plot_errors(p: argparse.ArgumentParser) -> None:
+    """an experiment's error analysis: entities by outcome and F1 by sentence length, per test language
+
+    Plot, for each test language, each setting's gold entities by outcome (right, wrong type, wrong
+    boundaries, both, missed) and its spurious entities per gold entity, summed over seeds; and micro F1
+    by sentence-length bin (mean over seeds). Reads the "errors" entry of each evaluation JSON.
+    """
+    p.add_argument(
+        "--evaluations", required=True, nargs="+", type=Path, help="the experiment's evaluation JSON files"
+    )
+    p.add_argument("--title", required=True, help="the experiment's name")
+    p.add_argument("--out", required=True, type=Path, help="output PNG")
+    p.set_defaults(func=_run_plot_errors)
+
+
+def _run_plot_errors(args: argparse.Namespace) -> None:
+    from xner.plots import plot_errors
+    from xner.tables import error_table, length_table, read_json
+
+    evaluations = read_json(args.evaluations)
+    plot_errors(
+        error_table(evaluations),
+        length_table(evaluations),
+        args.out,
+        title=f"{args.title}: errors (strict IOB2 spans) by test language",
     )
 
 
@@ -902,8 +1015,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_export_evaluation,
         _add_scores,
         _add_experiment_table,
+        _add_significance,
         _add_plot_curves,
         _add_plot_experiment,
+        _add_plot_errors,
         _add_check_config,
         _add_speed,
         _add_speed_table,

@@ -70,7 +70,8 @@ def span_errors(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
 def f1_by_length(
     gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], edges: Sequence[int]
 ) -> list[dict]:
-    """Micro F1 (strict) per sentence-length bin: ``bin``, ``sentences``, ``support`` (gold entities), ``f1``."""
+    """Micro F1 (strict) per sentence-length bin: ``bin``, ``sentences``, ``support`` (gold entities),
+    ``predicted`` (predicted entities) and ``f1`` (None where the bin has neither)."""
     counts = sentence_counts(gold, pred)
     bins = length_bins([len(g) for g in gold], edges)
     rows = []
@@ -83,7 +84,8 @@ def f1_by_length(
                 "sentences": int(members.sum()),
                 "support": int(totals[:, TP].sum() + totals[:, FN].sum()),
                 "predicted": int(totals[:, TP].sum() + totals[:, FP].sum()),
-                "f1": float(scores_from_counts(totals)["micro"]),
+                # no entity in the bin, gold or predicted: nothing to score
+                "f1": float(scores_from_counts(totals)["micro"]) if totals.any() else None,
             }
         )
     return rows

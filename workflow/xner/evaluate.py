@@ -1,11 +1,14 @@
-"""Word-level prediction and strict IOB2 scoring (``results/eval/{model}/{langs}/{variant}/{lang}.json``).
+"""Word-level prediction and its evaluation (``results/eval/{model}/{langs}/{variant}/{lang}.json``).
 
-Scores come from seqeval in strict mode with the IOB2 scheme, on words (the
-first sub-token's prediction stands for its word), over every gold word: a word
-that got no prediction of its own (see :mod:`xner.features`) is predicted ``O``
-and counted in ``truncated_words``. The TSV beside each JSON holds
+Scores (:func:`xner.scoring.evaluation_scores`) come from seqeval in strict mode
+with the IOB2 scheme, and in its lenient default mode under ``lenient``, each F1
+with a bootstrap interval, and an error analysis; on words (the first
+sub-token's prediction stands for its word), over every gold word: a word that
+got no prediction of its own (see :mod:`xner.features`) is predicted ``O`` and
+counted in ``truncated_words``. The TSV beside each JSON holds
 ``token<TAB>gold<TAB>pred`` per word, a blank line between sentences, in source
-order, so that any score can be recomputed from it.
+order (:func:`xner.io.write_predictions_tsv`), so that any score can be
+recomputed from it.
 """
 
 from __future__ import annotations
@@ -18,14 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
 
+from xner.bootstrap import BootstrapSettings
 from xner.device import device_name, forward_loss
-from xner.errors import DataFormatError
 from xner.features import MICROBATCH_OVERHEAD_TOKENS, Encoded, collate, eval_plan, pad_multiple
-from xner.io import atomic_outputs
-from xner.labels import ENTITY_TYPES, LABELS
+from xner.io import atomic_outputs, write_predictions_tsv
+from xner.labels import LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -83,70 +84,6 @@ def predict(
     )
 
 
-def score(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
-    """Strict IOB2 entity scores (seqeval): micro, macro, weighted, and per entity type.
-
-    Each has precision, recall, f1 and support (gold entities). A type absent from
-    both gold and predictions scores 0 with support 0.
-    """
-    report = classification_report(
-        [list(g) for g in gold],
-        [list(p) for p in pred],
-        mode="strict",
-        scheme=IOB2,
-        output_dict=True,
-        zero_division=0,
-    )
-
-    def pick(entry: dict | None) -> dict:
-        entry = entry or {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0}
-        return {
-            "precision": float(entry["precision"]),
-            "recall": float(entry["recall"]),
-            "f1": float(entry["f1-score"]),
-            "support": int(entry["support"]),
-        }
-
-    return {
-        "micro": pick(report.get("micro avg")),
-        "macro": pick(report.get("macro avg")),
-        "weighted": pick(report.get("weighted avg")),
-        "per_type": {t: pick(report.get(t)) for t in ENTITY_TYPES},
-    }
-
-
-def write_predictions_tsv(path: str | Path, tokens, gold, pred) -> None:
-    """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences."""
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for s, (words, g, p) in enumerate(zip(tokens, gold, pred)):
-            if s:
-                f.write("\n")
-            for row in zip(words, g, p):
-                f.write("\t".join(row) + "\n")
-
-
-def read_predictions_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
-    """Read a predictions TSV back: tokens, gold tags, predicted tags per sentence."""
-    tokens: list[list[str]] = [[]]
-    gold: list[list[str]] = [[]]
-    pred: list[list[str]] = [[]]
-    with open(path, encoding="utf-8", newline="\n") as f:
-        for lineno, line in enumerate(f, start=1):
-            line = line.rstrip("\n")
-            if not line:
-                tokens.append([])
-                gold.append([])
-                pred.append([])
-                continue
-            parts = line.split("\t")
-            if len(parts) != 3:
-                raise DataFormatError(path, lineno, f"expected token, gold, pred; found {len(parts)} columns")
-            for column, value in zip((tokens, gold, pred), parts):
-                column[-1].append(value)
-    keep = [i for i, t in enumerate(tokens) if t]
-    return [tokens[i] for i in keep], [gold[i] for i in keep], [pred[i] for i in keep]
-
-
 def evaluate_model(
     model,
     tokenizer,
@@ -159,12 +96,19 @@ def evaluate_model(
     batch_size: int,
     device: torch.device,
     precision: str,
+    bootstrap: BootstrapSettings,
+    length_bins: Sequence[int],
 ) -> dict:
-    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON and TSV."""
+    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON and TSV.
+
+    ``bootstrap``: the intervals' settings; ``length_bins``: the edges of the
+    sentence-length bins of F1 by length (the split's).
+    """
     import json
 
     from xner.features import encode
     from xner.io import read_sentences
+    from xner.scoring import evaluation_scores
 
     table = read_sentences(test_path)
     tokens, gold = table.column("tokens").to_pylist(), table.column("tags").to_pylist()
@@ -182,7 +126,7 @@ def evaluate_model(
         "sentences": len(tokens),
         "words": int(sum(map(len, tokens))),
         "loss": prediction.loss,
-        **score(gold, prediction.tags),
+        **evaluation_scores(gold, prediction.tags, bootstrap, length_bins),
         "truncated_words": encoded.words_without_subtokens,
         "windowed_sentences": encoded.windowed_sentences,
         "cut_subtokens": encoded.cut_subtokens,
@@ -198,12 +142,18 @@ def evaluate_model(
         write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
         json_tmp.write_text(json.dumps(result, indent=2) + "\n")
     logger.info(
-        "%s: micro F1 %.4f, macro F1 %.4f over %d words (%d sentences) in %.1f s",
+        "%s: micro F1 %.4f %s, macro F1 %.4f over %d words (%d sentences) in %.1f s",
         info.get("test_lang"),
         result["micro"]["f1"],
+        _interval(result["micro"]),
         result["macro"]["f1"],
         result["words"],
         result["sentences"],
         prediction.seconds,
     )
     return result
+
+
+def _interval(entry: dict) -> str:
+    low, high = entry.get("f1_ci", (float("nan"), float("nan")))
+    return f"[{low:.4f}, {high:.4f}]"

@@ -16,11 +16,14 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
+from xner.bootstrap import BootstrapSettings
 from xner.errors import XnerError
 from xner.io import atomic_outputs, atomic_path, sha256_directory, sha256_file
+from xner.splits import DEFAULT_LENGTH_BINS
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,8 @@ def evaluate_run(
     batch_size: int = 256,
     device: str = "auto",
     precision: str = "auto",
+    bootstrap: BootstrapSettings | None = None,
+    length_bins: Sequence[int] = DEFAULT_LENGTH_BINS,
 ) -> dict[str, dict]:
     """Evaluate a run on each test language (``tests``: language -> test split), loading its model once.
 
@@ -70,9 +75,16 @@ def evaluate_run(
     the index after each; returns the index entries of ``tests``.
     """
     out_dir = Path(out_dir)
+    bootstrap = bootstrap or BootstrapSettings()
     out_dir.mkdir(parents=True, exist_ok=True)
     index = read_index(out_dir)
-    settings = {"max_length": max_length, "eval_batch_size": batch_size, "precision": precision}
+    settings = {
+        "max_length": max_length,
+        "eval_batch_size": batch_size,
+        "precision": precision,
+        "bootstrap": asdict(bootstrap),
+        "length_bins": list(length_bins),
+    }
     model_sha256 = sha256_directory(model_dir)
     infos = {lang: {**info, "test_lang": lang, "split": split} for lang in tests}
     keys = {lang: evaluation_key(model_sha256, path, infos[lang], settings) for lang, path in tests.items()}
@@ -110,6 +122,8 @@ def evaluate_run(
                 batch_size=batch_size,
                 device=dev,
                 precision=resolved,
+                bootstrap=bootstrap,
+                length_bins=length_bins,
             )
             # the model's loading is part of the first language's time
             seconds = time.perf_counter() - start + load_seconds

@@ -219,12 +219,53 @@ def _cell(value) -> str:
 
 
 def write_table(
-    df: pd.DataFrame, csv_path: str | Path, md_path: str | Path | None = None, note: str | None = None
+    df: pd.DataFrame,
+    csv_path: str | Path,
+    md_path: str | Path | None = None,
+    note: str | None = None,
+    view: pd.DataFrame | None = None,
 ) -> None:
-    """Write a table as CSV (and Markdown beside it, ``note`` as a paragraph under it), atomically, both or neither."""
+    """Write a table as CSV (and Markdown beside it, ``note`` as a paragraph under it), atomically, both or neither.
+
+    ``view``: what the Markdown shows instead of ``df`` (formatted cells, e.g. 'mean ± std').
+    """
     paths = [csv_path] if md_path is None else [csv_path, md_path]
     with atomic_outputs(*paths) as tmps:
         df.to_csv(tmps[0], index=False, lineterminator="\n")
         if md_path is not None:
-            text = markdown_table(df) + (f"\n{note}\n" if note else "")
+            text = markdown_table(df if view is None else view) + (f"\n{note}\n" if note else "")
             Path(tmps[1]).write_text(text, encoding="utf-8")
+
+
+def write_predictions_tsv(path: str | Path, tokens, gold, pred) -> None:
+    """``token<TAB>gold<TAB>pred`` per word, a blank line between sentences."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for s, (words, g, p) in enumerate(zip(tokens, gold, pred)):
+            if s:
+                f.write("\n")
+            for row in zip(words, g, p):
+                f.write("\t".join(row) + "\n")
+
+
+def read_predictions_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Read a predictions TSV back: tokens, gold tags, predicted tags per sentence."""
+    from xner.errors import DataFormatError
+
+    tokens: list[list[str]] = [[]]
+    gold: list[list[str]] = [[]]
+    pred: list[list[str]] = [[]]
+    with open(path, encoding="utf-8", newline="\n") as f:
+        for lineno, line in enumerate(f, start=1):
+            line = line.rstrip("\n")
+            if not line:
+                tokens.append([])
+                gold.append([])
+                pred.append([])
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise DataFormatError(path, lineno, f"expected token, gold, pred; found {len(parts)} columns")
+            for column, value in zip((tokens, gold, pred), parts):
+                column[-1].append(value)
+    keep = [i for i, t in enumerate(tokens) if t]
+    return [tokens[i] for i in keep], [gold[i] for i in keep], [pred[i] for i in keep]

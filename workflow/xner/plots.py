@@ -265,8 +265,9 @@ def make_f1_by_type_figure(scores: pd.DataFrame, *, title: str) -> Figure:
     """Grouped bars of F1 by test language and entity type, one panel per run.
 
     ``scores`` is long: columns ``run`` (label), ``test_lang``, ``type`` (``LOC``,
-    ``ORG``, ``PER``, ``macro``) and ``f1``, optionally ``f1_std`` (error bars where not
-    NaN). Panels are stacked vertically in order of appearance of the runs, share the
+    ``ORG``, ``PER``, ``macro``) and ``f1``, optionally ``f1_ci_low`` and
+    ``f1_ci_high`` (an interval: asymmetric error bars) and ``f1_std`` (± std where
+    there is no interval); no error bar where neither is given. Panels are stacked vertically in order of appearance of the runs, share the
     y axis (0..1) and are titled by run; within a panel, groups are the run's test
     languages in order of appearance, with one bar per type in the order above. One
     legend for the figure. The figure grows with the numbers of runs and languages.
@@ -280,8 +281,9 @@ def make_f1_by_type_figure(scores: pd.DataFrame, *, title: str) -> Figure:
             "f1": pd.to_numeric(scores["f1"]).to_numpy(dtype=float),
         }
     )
-    if "f1_std" in scores.columns:
-        frame["f1_std"] = pd.to_numeric(scores["f1_std"]).to_numpy(dtype=float)
+    for column in ("f1_std", "f1_ci_low", "f1_ci_high"):
+        if column in scores.columns:
+            frame[column] = pd.to_numeric(scores[column]).to_numpy(dtype=float)
     unknown = sorted(set(frame["type"]) - set(ENTITY_TYPES_ORDER))
     if unknown:
         raise ValueError(f"scores: unknown entity type(s) {unknown}; expected {list(ENTITY_TYPES_ORDER)}")
@@ -313,9 +315,7 @@ def make_f1_by_type_figure(scores: pd.DataFrame, *, title: str) -> Figure:
             keys = [(run, lang, type_) for lang in langs]
             rows = indexed.reindex(keys)
             heights = rows["f1"].to_numpy(dtype=float)
-            yerr = None
-            if "f1_std" in rows.columns and not rows["f1_std"].isna().all():
-                yerr = rows["f1_std"].to_numpy(dtype=float)
+            yerr = _error_bars(rows, heights)
             ax.bar(
                 x + (k - (len(types) - 1) / 2) * bar_w,
                 heights,
@@ -341,6 +341,93 @@ def make_f1_by_type_figure(scores: pd.DataFrame, *, title: str) -> Figure:
     return fig
 
 
+def _error_bars(rows: pd.DataFrame, heights: np.ndarray) -> np.ndarray | None:
+    """(2, bars) distances below and above each bar: its interval where given, else its std; None if neither."""
+    nan = np.full(len(heights), np.nan)
+    low = heights - rows["f1_ci_low"].to_numpy(dtype=float) if "f1_ci_low" in rows.columns else nan
+    high = rows["f1_ci_high"].to_numpy(dtype=float) - heights if "f1_ci_high" in rows.columns else nan
+    std = rows["f1_std"].to_numpy(dtype=float) if "f1_std" in rows.columns else nan
+    has_interval = ~(np.isnan(low) | np.isnan(high))
+    errors = np.stack([np.where(has_interval, low, std), np.where(has_interval, high, std)])
+    return None if np.isnan(errors).all() else errors
+
+
 def plot_f1_by_type(scores: pd.DataFrame, out: str | Path, *, title: str) -> None:
     """Write :func:`make_f1_by_type_figure` to ``out`` (PNG)."""
     _save(make_f1_by_type_figure(scores, title=title), out)
+
+
+# --- error analysis ----------------------------------------------------------------------------------------
+
+ERROR_COLOURS: Mapping[str, str] = MappingProxyType(
+    {
+        "correct": GREEN,
+        "wrong type": PURPLE,
+        "wrong boundaries": SKY,
+        "wrong boundaries and type": BLUE,
+        "missed": VERMILLION,
+        "spurious": GREY,
+    }
+)
+
+
+def make_errors_figure(errors: pd.DataFrame, lengths: pd.DataFrame, *, title: str) -> Figure:
+    """What each run gets wrong, one row of panels per test language.
+
+    Left: a horizontal bar per run of its gold entities by class (``errors``:
+    columns ``run``, ``test_lang``, ``class``, ``share``, the five gold classes of
+    :data:`ERROR_COLOURS` stacked to 1), with its spurious entities per gold entity
+    stacked after them. Right: micro F1 by sentence-length bin (``lengths``:
+    ``run``, ``test_lang``, ``bin``, ``f1``), a line per run.
+    """
+    _check_frame(errors, "errors", ("run", "test_lang", "class", "share"))
+    _check_frame(lengths, "lengths", ("run", "test_lang", "bin", "f1"))
+    langs = list(dict.fromkeys(errors["test_lang"].astype(str)))
+    runs = list(dict.fromkeys(errors["run"].astype(str)))
+    longest = max(map(len, runs))
+    width = max(10.0, 7.0 + CHAR_WIDTH_IN * longest, CHAR_WIDTH_IN * 1.2 * len(title) + 0.5)
+    fig = Figure(figsize=(width, 1.2 + (0.8 + 0.35 * len(runs)) * len(langs)), layout="constrained")
+    axes = fig.subplots(len(langs), 2, squeeze=False, width_ratios=[3, 2])
+    fig.suptitle(title)
+    shares = errors.assign(run=errors["run"].astype(str), test_lang=errors["test_lang"].astype(str))
+    shares = shares.set_index(["test_lang", "run", "class"])["share"]
+    bins = list(dict.fromkeys(lengths["bin"].astype(str)))
+    for (left, right), lang in zip(axes, langs):
+        y = np.arange(len(runs))[::-1]
+        start = np.zeros(len(runs))
+        for name, colour in ERROR_COLOURS.items():
+            values = np.array([shares.get((lang, run, name), np.nan) for run in runs], dtype=float)
+            values = np.nan_to_num(values)
+            left.barh(y, values, left=start, color=colour, label=name, height=0.7)
+            start += values
+        left.set_yticks(y, runs)
+        left.set_xlim(0, max(1.0, float(start.max()) * 1.02))
+        left.set_title(f"{lang}: entities by outcome")
+        left.axvline(1.0, color="black", linewidth=0.8)
+        left.set_xlabel("share of gold entities (spurious: per gold entity)")
+        for i, run in enumerate(runs):
+            part = lengths[(lengths["test_lang"].astype(str) == lang) & (lengths["run"].astype(str) == run)]
+            f1 = part.set_index(part["bin"].astype(str))["f1"].reindex(bins).to_numpy(dtype=float)
+            right.plot(
+                np.arange(len(bins)),
+                f1,
+                marker=LANGUAGE_MARKERS[i % len(LANGUAGE_MARKERS)],
+                color=LANGUAGE_COLOURS[i % len(LANGUAGE_COLOURS)],
+                label=run,
+            )
+        right.set_xticks(np.arange(len(bins)), bins)
+        right.tick_params(axis="x", labelrotation=45)
+        right.set_ylim(0, 1)
+        right.set_ylabel("micro F1")
+        right.set_title(f"{lang}: F1 by sentence length (words)")
+        right.grid(alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower left", ncols=3, title="outcome")
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower right", title="run")
+    return fig
+
+
+def plot_errors(errors: pd.DataFrame, lengths: pd.DataFrame, out: str | Path, *, title: str) -> None:
+    """Write :func:`make_errors_figure` to ``out`` (PNG)."""
+    _save(make_errors_figure(errors, lengths, title=title), out)

@@ -23,13 +23,14 @@ import torch
 
 from xner.device import PeakMemory, device_name, synchronize
 from xner.errors import XnerError
-from xner.evaluate import predict, score
+from xner.evaluate import predict
 from xner.features import encode
 from xner.io import atomic_outputs, atomic_path, markdown_table, read_sentences
 from xner.models import load_model, load_tokenizer
 from xner.runs import TrainSettings
 from xner.runs import speed_hparams as speed_hparams  # the speed table's configuration, kept here too
 from xner.runs import speed_models as speed_models
+from xner.scoring import score
 
 logger = logging.getLogger(__name__)
 

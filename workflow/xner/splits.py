@@ -33,13 +33,17 @@ from xner.labels import STUDY_SPLITS
 logger = logging.getLogger(__name__)
 
 
+# Edges of the sentence-length bins, in words (config key split.length_bins).
+DEFAULT_LENGTH_BINS: tuple[int, ...] = (0, 5, 10, 15, 20, 25, 30, 40, 100)
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     """How PAN-X train is divided into train and val (config section ``split``)."""
 
     val_fraction: float = 0.2
     seed: int = 42
-    length_bins: tuple[int, ...] = (0, 5, 10, 15, 20, 25, 30, 40, 100)
+    length_bins: tuple[int, ...] = DEFAULT_LENGTH_BINS
 
     def __post_init__(self) -> None:
         if not 0 < self.val_fraction < 1:

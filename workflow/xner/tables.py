@@ -1,15 +1,21 @@
 """The study's tables (``results/tables/``), from evaluation JSON and run summaries only.
 
-- ``scores.csv``: the long table, one row per run x test language x entity type
-  (LOC, ORG, PER, micro, macro) with precision, recall, F1 and support;
+- ``scores.csv``: the long table, one row per run x test language x mode
+  (strict IOB2, and lenient as XTREME scores) x entity type (LOC, ORG, PER,
+  micro, macro) with precision, recall, F1, its bootstrap interval and support;
 - ``runs.csv``: one row per run, from its ``summary.json`` (best epoch, epochs
   run, training time, parameters, ...);
-- ``transfer_matrix.csv``: training run x test language, macro F1;
+- ``transfer_matrix.csv``: training run x test language, macro F1, and the
+  unweighted averages over test languages (macro and micro F1; micro F1 in
+  lenient mode too, the number XTREME reports for PAN-X);
 - ``experiments/{name}.csv``: each experiment's table, shaped like the study's.
 
 Runs that differ only in their seed form one *setting*; a setting's value is the
 mean over its seeds, with the standard deviation beside it (``_std``, NaN for a
 single seed) and the number of seeds, so that differences within noise show.
+A single run's F1 has its interval beside it (``_ci_low``, ``_ci_high``: the
+bootstrap over test sentences); a mean over several seeds has its std instead
+(the interval of one evaluation says nothing of the seeds' spread).
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xner.errors import XnerError
 from xner.labels import ENTITY_TYPES
 
 TYPES: tuple[str, ...] = (*ENTITY_TYPES, "micro", "macro")
-SCORE_COLUMNS = ("model", "train_langs", "variant", "setting", "seed", "test_lang", "split", "type")
-METRICS = ("precision", "recall", "f1", "support")
+SCORE_COLUMNS = ("model", "train_langs", "variant", "setting", "seed", "test_lang", "split", "mode", "type")
+METRICS = ("precision", "recall", "f1", "f1_ci_low", "f1_ci_high", "support")
+MODES = ("strict", "lenient")
 RUN_KEY = ["model", "train_langs", "variant"]
 SETTING_KEY = ["model", "train_langs", "setting"]
 
@@ -101,10 +109,27 @@ def scores_table(evaluations: Sequence[dict], summaries: Sequence[dict]) -> pd.D
             "test_lang": e["test_lang"],
             "split": e["split"],
         }
-        for type_ in TYPES:
-            entry = e["per_type"][type_] if type_ in ENTITY_TYPES else e[type_]
-            rows.append({**base, "type": type_, **{m: entry[m] for m in METRICS}})
+        for mode in MODES:
+            scores = e if mode == "strict" else e["lenient"]
+            for type_ in TYPES:
+                entry = scores["per_type"][type_] if type_ in ENTITY_TYPES else scores[type_]
+                low, high = entry.get("f1_ci", (float("nan"), float("nan")))
+                rows.append(
+                    {
+                        **base,
+                        "mode": mode,
+                        "type": type_,
+                        **{m: entry[m] for m in ("precision", "recall", "f1", "support")},
+                        "f1_ci_low": low,
+                        "f1_ci_high": high,
+                    }
+                )
     return pd.DataFrame(rows, columns=[*SCORE_COLUMNS, *METRICS])
+
+
+def in_mode(scores: pd.DataFrame, mode: str = "strict") -> pd.DataFrame:
+    """The rows of the long scores table in one mode (``strict`` or ``lenient``)."""
+    return scores[scores["mode"] == mode]
 
 
 def evaluation_minutes(indexes: Iterable[Mapping]) -> dict[tuple[str, str, str], float]:
@@ -190,21 +215,49 @@ def cost_note(runs: pd.DataFrame) -> str:
     )
 
 
-def _mean_std(values: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
-    """Mean, std (ddof 1: NaN for one seed) and count of ``columns`` per group of ``keys``, in first order."""
-    grouped = values.groupby(keys, sort=False)[columns]
-    mean = grouped.mean()
-    std = grouped.std(ddof=1).add_suffix("_std")
+def _mean_std(
+    values: pd.DataFrame, keys: list[str], columns: list[str], intervals: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Mean, std (ddof 1: NaN for one seed) and count of ``columns`` per group of ``keys``, in first order.
+
+    ``intervals``: columns among ``columns`` with ``_ci_low`` and ``_ci_high``
+    beside them in ``values``; those are kept for groups of one (one seed) and
+    NaN for larger ones.
+    """
+    grouped = values.groupby(keys, sort=False)
+    mean = grouped[columns].mean()
+    std = grouped[columns].std(ddof=1).add_suffix("_std")
     count = grouped.size().rename("seeds")
-    return pd.concat([mean, std, count], axis=1).reset_index()
+    parts = [mean, std, count]
+    bounds = [f"{c}{end}" for c in intervals for end in ("_ci_low", "_ci_high")]
+    if bounds:
+        first = grouped[bounds].first()
+        parts.append(first.where(np.broadcast_to((count == 1).to_numpy()[:, None], first.shape)))
+    return pd.concat(parts, axis=1).reset_index()
 
 
-def transfer_matrix(scores: pd.DataFrame, test_langs: Sequence[str] | None = None, metric: str = "macro"):
-    """Training setting x test language, mean F1 of ``metric`` over seeds; and the matching std.
+def _value_order(columns: Sequence[str], table_columns) -> list[str]:
+    """Each value column followed by those of its ``_std``, ``_ci_low`` and ``_ci_high`` present."""
+    return [
+        c
+        for column in columns
+        for c in (column, f"{column}_std", f"{column}_ci_low", f"{column}_ci_high")
+        if c in table_columns
+    ]
+
+
+def transfer_matrix(
+    scores: pd.DataFrame,
+    test_langs: Sequence[str] | None = None,
+    metric: str = "macro",
+    mode: str = "strict",
+):
+    """Training setting x test language, mean F1 of ``metric`` (in ``mode``) over seeds; and the matching std.
 
     Returns (mean, std) DataFrames indexed by (model, train_langs, setting).
     """
-    rows = scores[scores["type"] == metric]
+    rows = in_mode(scores, mode)
+    rows = rows[rows["type"] == metric]
     table = _mean_std(rows, [*SETTING_KEY, "test_lang"], ["f1"])
     mean = table.pivot(index=SETTING_KEY, columns="test_lang", values="f1")
     std = table.pivot(index=SETTING_KEY, columns="test_lang", values="f1_std")
@@ -213,11 +266,43 @@ def transfer_matrix(scores: pd.DataFrame, test_langs: Sequence[str] | None = Non
     return mean.reindex(index=keys, columns=order), std.reindex(index=keys, columns=order)
 
 
+TRANSFER_NOTE = (
+    "Each test language: macro F1 (strict IOB2), mean ± std over seeds, or for one seed its bootstrap "
+    "interval over the test sentences. average: the unweighted mean over the test languages of macro F1; "
+    "micro_average: of micro F1; micro_average_lenient: of micro F1 in seqeval's default (lenient) mode, "
+    "the number XTREME reports for PAN-X."
+)
+# The transfer table's averages over test languages: column -> (metric, mode).
+AVERAGES: dict[str, tuple[str, str]] = {
+    "average": ("macro", "strict"),
+    "micro_average": ("micro", "strict"),
+    "micro_average_lenient": ("micro", "lenient"),  # XTREME's PAN-X score
+}
+
+
 def transfer_table(scores: pd.DataFrame, test_langs: Sequence[str] | None = None) -> pd.DataFrame:
-    """The transfer matrix as one table: the setting, then for each test language its mean and ``_std``."""
-    mean, std = transfer_matrix(scores, test_langs)
-    table = mean.join(std.add_suffix("_std")).reset_index()
-    return table[[*mean.index.names, *[c for lang in mean.columns for c in (lang, f"{lang}_std")]]]
+    """The transfer matrix as one table: the setting; per test language macro F1 (strict), its ``_std``
+    and, for a single seed, its interval; then the unweighted averages over the test languages
+    (:data:`AVERAGES`), each a mean over seeds of the runs' averages with its ``_std``.
+    """
+    langs = list(test_langs) if test_langs else list(dict.fromkeys(scores["test_lang"]))
+    rows = in_mode(scores, "strict")
+    cells = rows[(rows["type"] == "macro") & rows["test_lang"].isin(langs)].pivot(
+        index=[*RUN_KEY, "setting"], columns="test_lang", values=["f1", "f1_ci_low", "f1_ci_high"]
+    )
+    wide = pd.DataFrame(index=cells.index)
+    for lang in langs:
+        for value, suffix in (("f1", ""), ("f1_ci_low", "_ci_low"), ("f1_ci_high", "_ci_high")):
+            wide[f"{lang}{suffix}"] = cells[(value, lang)] if (value, lang) in cells.columns else float("nan")
+    for column, (metric, mode) in AVERAGES.items():
+        part = in_mode(scores, mode)
+        part = part[(part["type"] == metric) & part["test_lang"].isin(langs)]
+        wide[column] = part.groupby([*RUN_KEY, "setting"], sort=False)["f1"].mean().reindex(wide.index)
+    run_order = list(dict.fromkeys(zip(*(rows[k] for k in [*RUN_KEY, "setting"]))))
+    wide = wide.reindex(run_order).reset_index()
+    values = [*langs, *AVERAGES]
+    table = _mean_std(wide, SETTING_KEY, values, intervals=langs)
+    return table[[*SETTING_KEY, "seeds", *_value_order(values, table.columns)]]
 
 
 def experiment_table(
@@ -230,14 +315,25 @@ def experiment_table(
     the ``summary`` layout has ``best_epoch`` and ``training_minutes`` once (not per language).
     """
     values = LAYOUTS[layout]
-    wide = []
+    wide, intervals = [], []
+    strict = in_mode(scores, "strict")
     for lang in test_langs:
-        rows = scores[scores["test_lang"] == lang]
+        rows = strict[strict["test_lang"] == lang]
         if layout == "prf":
-            part = rows[rows["type"] == "micro"].set_index(RUN_KEY)[["precision", "recall", "f1"]]
+            part = rows[rows["type"] == "micro"].set_index(RUN_KEY)
+            part = part[["precision", "recall", "f1", "f1_ci_low", "f1_ci_high"]]
+            intervals.append(f"{lang}_f1")
         else:
             types = [v for v in values if v in TYPES]
-            part = rows[rows["type"].isin(types)].pivot(index=RUN_KEY, columns="type", values="f1")[types]
+            picked = rows[rows["type"].isin(types)]
+            part = pd.concat(
+                [
+                    picked.pivot(index=RUN_KEY, columns="type", values=value)[types].add_suffix(suffix)
+                    for value, suffix in (("f1", ""), ("f1_ci_low", "_ci_low"), ("f1_ci_high", "_ci_high"))
+                ],
+                axis=1,
+            )
+            intervals += [f"{lang}_{t}" for t in types]
         wide.append(part.add_prefix(f"{lang}_"))
     table = pd.concat(wide, axis=1)
     run_info = runs.set_index(RUN_KEY)
@@ -245,11 +341,15 @@ def experiment_table(
         info = run_info[["best_epoch", "epochs_run", "training_minutes"]].reindex(table.index)
         table = pd.concat([info, table], axis=1)
     table = table.join(run_info[["setting", "seed"]]).reset_index()
-    columns = [c for c in table.columns if c not in (*RUN_KEY, "setting", "seed")]
+    columns = [
+        c
+        for c in table.columns
+        if c not in (*RUN_KEY, "setting", "seed") and not c.endswith(("_ci_low", "_ci_high"))
+    ]
     order = list(dict.fromkeys(zip(*(table[k] for k in SETTING_KEY))))
-    result = _mean_std(table, SETTING_KEY, columns)
+    result = _mean_std(table, SETTING_KEY, columns, intervals)
     result = result.set_index(SETTING_KEY).reindex(order).reset_index()
-    return result[[*SETTING_KEY, "seeds", *[c for c in columns for c in (c, f"{c}_std")]]]
+    return result[[*SETTING_KEY, "seeds", *_value_order(columns, result.columns)]]
 
 
 def _format(value: float, column: str, digits: int) -> str:
@@ -260,18 +360,27 @@ def _format(value: float, column: str, digits: int) -> str:
 
 
 def markdown_view(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """A table for reading: 'mean ± std' cells (std only where there are several seeds)."""
-    out = table[[c for c in table.columns if not c.endswith("_std")]].copy()
+    """A table for reading: 'mean ± std' cells (std only where there are several seeds), and
+    'value [low, high]' where a value has its interval (``_ci_low``, ``_ci_high``)."""
+    extra = ("_std", "_ci_low", "_ci_high")
+    out = table[[c for c in table.columns if not c.endswith(extra)]].copy()
+    missing = pd.Series(float("nan"), index=table.index)
     for column in out.columns:
-        if f"{column}_std" not in table.columns:
+        if not any(f"{column}{end}" in table.columns for end in extra):
             continue
-        out[column] = [
-            ""
-            if pd.isna(mean)
-            else _format(mean, column, digits)
-            + ("" if pd.isna(std) else f" ± {_format(std, column, digits)}")
-            for mean, std in zip(table[column], table[f"{column}_std"])
-        ]
+        std, low, high = (table.get(f"{column}{end}", missing) for end in extra)
+        cells = []
+        for value, s, lo, hi in zip(table[column], std, low, high):
+            if pd.isna(value):
+                cells.append("")
+                continue
+            cell = _format(value, column, digits)
+            if not pd.isna(s):
+                cell += f" ± {_format(s, column, digits)}"
+            if not (pd.isna(lo) or pd.isna(hi)):
+                cell += f" [{_format(lo, column, digits)}, {_format(hi, column, digits)}]"
+            cells.append(cell)
+        out[column] = cells
     return out
 
 
@@ -284,9 +393,11 @@ def run_labels(index: pd.Index | Iterable[tuple]) -> list[str]:
 
 
 def f1_by_type(scores: pd.DataFrame, test_langs: Sequence[str]) -> pd.DataFrame:
-    """Long F1 by run label, test language and type (LOC, ORG, PER, macro), mean and std over seeds."""
-    rows = scores[scores["type"].isin([*ENTITY_TYPES, "macro"]) & scores["test_lang"].isin(test_langs)]
-    table = _mean_std(rows, [*SETTING_KEY, "test_lang", "type"], ["f1"])
+    """Long F1 by run label, test language and type (LOC, ORG, PER, macro), strict: mean and std over seeds,
+    and for a single seed its interval (``f1_ci_low``, ``f1_ci_high``)."""
+    rows = in_mode(scores, "strict")
+    rows = rows[rows["type"].isin([*ENTITY_TYPES, "macro"]) & rows["test_lang"].isin(test_langs)]
+    table = _mean_std(rows, [*SETTING_KEY, "test_lang", "type"], ["f1"], intervals=["f1"])
     table["run"] = run_labels(zip(*(table[k] for k in SETTING_KEY)))
     table["type"] = pd.Categorical(table["type"], [*ENTITY_TYPES, "macro"], ordered=True)
     table["test_lang"] = pd.Categorical(table["test_lang"], list(test_langs), ordered=True)
@@ -295,4 +406,60 @@ def f1_by_type(scores: pd.DataFrame, test_langs: Sequence[str]) -> pd.DataFrame:
     table = table.sort_values(["run", "test_lang", "type"]).reset_index(drop=True)
     for column in ("run", "test_lang", "type"):
         table[column] = table[column].astype(str)
-    return table[["run", "test_lang", "type", "f1", "f1_std"]]
+    return table[["run", "test_lang", "type", "f1", "f1_std", "f1_ci_low", "f1_ci_high"]]
+
+
+# The classes of the error analysis in the errors figure: each gold entity is in exactly one of the first five.
+ERROR_CLASSES: tuple[str, ...] = (
+    "correct",
+    "wrong type",
+    "wrong boundaries",
+    "wrong boundaries and type",
+    "missed",
+    "spurious",
+)
+
+
+def error_table(evaluations: Sequence[dict]) -> pd.DataFrame:
+    """Long: ``run`` (label), ``test_lang``, ``class`` (:data:`ERROR_CLASSES`), ``count`` summed over seeds,
+    and ``share``: the count per gold entity (the first five classes sum to 1)."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for e in evaluations:
+        label = run_labels([(e["model"], e["train_langs"], setting_of(e["variant"]))])[0]
+        errors = e["errors"]
+        confusion = errors["confusion"]
+        values = {
+            "correct": sum(confusion[t][t] for t in confusion),
+            "wrong type": sum(confusion[g][p] for g in confusion for p in confusion[g] if g != p),
+            "wrong boundaries": sum(errors["boundary_errors"].values()),
+            "wrong boundaries and type": sum(errors["boundary_and_type_errors"].values()),
+            "missed": sum(errors["missed"].values()),
+            "spurious": sum(errors["spurious"].values()),
+        }
+        total = counts.setdefault((label, e["test_lang"]), dict.fromkeys(ERROR_CLASSES, 0))
+        for name, value in values.items():
+            total[name] += value
+    rows = []
+    for (label, lang), values in counts.items():
+        gold = sum(values[c] for c in ERROR_CLASSES[:-1])
+        for name in ERROR_CLASSES:
+            share = values[name] / gold if gold else float("nan")
+            rows.append(
+                {"run": label, "test_lang": lang, "class": name, "count": values[name], "share": share}
+            )
+    return pd.DataFrame(rows, columns=["run", "test_lang", "class", "count", "share"])
+
+
+def length_table(evaluations: Sequence[dict]) -> pd.DataFrame:
+    """Long: ``run`` (label), ``test_lang``, ``bin`` (sentence length, words), ``f1`` (mean over seeds),
+    ``sentences`` and ``support`` (gold entities) of the bin."""
+    rows = []
+    for e in evaluations:
+        label = run_labels([(e["model"], e["train_langs"], setting_of(e["variant"]))])[0]
+        for entry in e["errors"]["by_length"]:
+            rows.append({"run": label, "test_lang": e["test_lang"], **entry})
+    frame = pd.DataFrame(rows, columns=["run", "test_lang", "bin", "sentences", "support", "predicted", "f1"])
+    grouped = frame.groupby(["run", "test_lang", "bin"], sort=False)
+    return grouped.agg(
+        f1=("f1", "mean"), sentences=("sentences", "first"), support=("support", "first")
+    ).reset_index()

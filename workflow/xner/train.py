@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from xner import __version__
 from xner.device import device_name, forward_loss, library_versions, prepare_device
-from xner.evaluate import predict, score
+from xner.evaluate import predict
 from xner.features import (
     MICROBATCH_OVERHEAD_TOKENS,
     Encoded,
@@ -54,6 +54,7 @@ from xner.io import atomic_directory, atomic_path, read_sentences
 from xner.labels import LABELS
 from xner.models import count_parameters, freeze_encoder, load_model, load_tokenizer
 from xner.runs import TrainSettings
+from xner.scoring import score
 
 logger = logging.getLogger(__name__)
 
