@@ -237,6 +237,8 @@ def test_demo_end_to_end(tmp_path):
     )
     assert report.returncode == 0, report.stderr[-3000:]
     assert (tmp_path / "report.html").stat().st_size > 10_000
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "significance/demo.csv" in html and "errors.png" in html  # the report shows them
 
     # Cached results: without checkpoints, a change to the plotting code reruns only reporting jobs.
     for model in results.glob("runs/*/*/*/model"):
@@ -246,9 +248,12 @@ def test_demo_end_to_end(tmp_path):
     plan = snakemake(tmp_path, "tables", "-n", configfile=demo_config, snakefile=snakefile)
     assert plan.returncode == 0, plan.stderr[-3000:]
     jobs = job_counts(plan.stdout + plan.stderr)
-    assert set(jobs) - {"total"} == {"experiment_figures", "training_curves", "tables"}, (
-        plan.stdout + plan.stderr
-    )
+    assert set(jobs) - {"total"} == {
+        "experiment_figures",
+        "experiment_errors",
+        "training_curves",
+        "tables",
+    }, plan.stdout + plan.stderr
     rerun = snakemake(tmp_path, "tables", configfile=demo_config, snakefile=snakefile)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert not list(results.glob("runs/*/*/*/model"))  # nothing was retrained
