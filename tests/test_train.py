@@ -77,9 +77,9 @@ def scripted_predict(losses):
     it = iter(losses)
 
     def fake(model, encoded, **kwargs):
-        return Prediction(
-            tags=[["O"] * int(n) for n in encoded.n_words], loss=next(it), seconds=0.0, tokens=0
-        )
+        tags = [["O"] * int(n) for n in encoded.n_words]
+        probabilities = [np.ones(int(n)) for n in encoded.n_words]
+        return Prediction(tags=tags, loss=next(it), seconds=0.0, tokens=0, probabilities=probabilities)
 
     return fake
 

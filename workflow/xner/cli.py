@@ -562,6 +562,51 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     )
 
 
+def _add_predict(p: argparse.ArgumentParser) -> None:
+    """tag new text with a trained run: entities per sentence, as JSONL or TSV
+
+    Read sentences from each INPUT (standard input when none is given, or -): raw text, one sentence per
+    line; CoNLL/PAN-X token<TAB>tag or token lines, a blank line between sentences (tags kept as gold); or
+    JSONL with a "tokens" list per line. Predict a tag for every word as xner evaluate does, and write JSONL
+    (tokens, tags and entities with their word span, text, character offsets for raw text, and mean tag
+    probability) or token<TAB>tag lines, to --output or standard output.
+    """
+    from xner.predict import INPUT_FORMATS, OUTPUT_FORMATS
+
+    p.add_argument("model_dir", metavar="MODEL_DIR", type=Path, help="a run's model directory")
+    p.add_argument("inputs", metavar="INPUT", nargs="*", help="input files (default: standard input, or -)")
+    p.add_argument("--output", type=Path, help="output file, written whole or not at all (default: stdout)")
+    p.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="default: from the extension (.txt text; .tsv, .conll, .iob conll; .jsonl jsonl); text on stdin",
+    )
+    p.add_argument("--output-format", choices=OUTPUT_FORMATS, default="jsonl", help="default: %(default)s")
+    p.add_argument(
+        "--split-punctuation",
+        action="store_true",
+        help="raw text: each punctuation character is a word of its own (default: words split on whitespace)",
+    )
+    _add_device_options(p)
+    _add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])
+    p.set_defaults(func=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> None:
+    from xner.predict import PredictSettings, predict_files
+
+    _set_threads(args.threads)
+    predict_files(
+        args.model_dir,
+        args.inputs,
+        output=args.output,
+        input_format=args.input_format,
+        output_format=args.output_format,
+        split_punctuation=args.split_punctuation,
+        settings=PredictSettings(args.max_length, args.eval_batch_size, args.device, args.precision),
+    )
+
+
 def _add_export_evaluation(p: argparse.ArgumentParser) -> None:
     """copy one test language's scores and predictions out of a run's evaluations directory
 
@@ -1013,6 +1058,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_evaluate,
         _add_export_evaluation,
+        _add_predict,
         _add_scores,
         _add_experiment_table,
         _add_significance,
