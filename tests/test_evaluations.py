@@ -156,3 +156,31 @@ def test_a_broken_index_is_named(tmp_path):
     (tmp_path / "index.json").write_text("{")
     with pytest.raises(XnerError, match="index.json: not a valid evaluations index"):
         read_index(tmp_path)
+
+
+def test_the_model_card_is_rewritten_with_every_evaluation_and_changes_no_key(corpus, tmp_path, monkeypatch):
+    from xner.model_card import read_metadata
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for f in (corpus / "model").iterdir():
+        (model / f.name).write_bytes(f.read_bytes())
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({**INFO, "model_path": "tiny", "hyperparameters": {"seed": 1}}))
+    out = tmp_path / "evaluations"
+    splits = splits_of(corpus, "en")
+    evaluate_run(model, splits, out, info=INFO, split="dev", device="cpu", summary=summary)
+    card = read_metadata(model / "README.md")
+    (result,) = card["model-index"][0]["results"]
+    assert result["dataset"]["name"] == "PAN-X.en" and result["dataset"]["split"] == "validation"
+    assert result["metrics"][0]["value"] == round(json.loads((out / "en.json").read_text())["micro"]["f1"], 4)
+
+    # the card is not the model: the next job keeps en, evaluates de only, and lists both in the card
+    loads = count_loads(monkeypatch)
+    evaluate_run(
+        model, splits_of(corpus, "en", "de"), out, info=INFO, split="dev", device="cpu", summary=summary
+    )
+    assert len(loads) == 1 and read_index(out)["en"]["wall_seconds"] > 0
+    card = read_metadata(model / "README.md")
+    assert [r["dataset"]["name"] for r in card["model-index"][0]["results"]] == ["PAN-X.en", "PAN-X.de"]
+    assert card["language"] == ["en", "de"] and card["pipeline_tag"] == "token-classification"

@@ -181,6 +181,16 @@ def test_demo_end_to_end(tmp_path):
             check_evaluation(results / "eval" / "tiny" / mixture / "base", lang, stats[lang, "test"])
     en_scores = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
     assert en_scores["micro"]["f1"] > 0.5
+    # each run's model card, with its scores on every test language
+    from xner.model_card import read_metadata
+
+    for mixture in ("en", "en+de"):
+        card = read_metadata(results / "runs" / "tiny" / mixture / "base" / "model" / "README.md")
+        (index,) = card["model-index"]
+        assert [r["dataset"]["name"] for r in index["results"]] == [f"PAN-X.{lang}" for lang in langs]
+        for lang, result in zip(langs, index["results"]):
+            scores = json.loads((results / "eval" / "tiny" / mixture / "base" / f"{lang}.json").read_text())
+            assert result["metrics"][0]["value"] == round(scores["micro"]["f1"], 4)
 
     # Tables and figures
     with open(results / "tables" / "scores.csv", newline="") as f:

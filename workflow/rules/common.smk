@@ -108,10 +108,11 @@ def train_params(wildcards):
 
 
 def evaluate_inputs(wildcards):
-    """A run's model and the test splits of its test languages."""
+    """A run's model, its summary (for the model card) and the test splits of its test languages."""
     run = get_run(wildcards)
     return {
         "model": f"results/runs/{run.model}/{run.langs}/{run.variant}/model",
+        "summary": f"results/runs/{run.model}/{run.langs}/{run.variant}/summary.json",
         "tests": [f"results/splits/{lang}/test.parquet" for lang in run.test_langs],
     }
 

@@ -25,7 +25,7 @@ rule evaluate:
         split=config["data"]["test_split"],
     shell:
         "HF_HUB_OFFLINE=1 python -m xner evaluate --model-dir {input.model} --test {params.tests}"
-        " --out-dir {output} --model-name {wildcards.model}"
+        " --out-dir {output} --summary {input.summary} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
         " --split {params.split} {params.options} --threads {threads} > {log} 2>&1"
 

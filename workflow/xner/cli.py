@@ -534,6 +534,11 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
         "--test", required=True, nargs="+", metavar="LANG=PATH", help="test split table of each test language"
     )
     p.add_argument("--out-dir", required=True, type=Path, help="output: the run's evaluations directory")
+    p.add_argument(
+        "--summary",
+        type=Path,
+        help="the run's summary.json: rewrite the model's card (MODEL_DIR/README.md) with every evaluation",
+    )
     _add_run_info(p)
     p.add_argument("--split", default="", help="the PAN-X split the test sets are (dev or test; recorded)")
     _add_device_options(p)
@@ -559,6 +564,7 @@ def _run_evaluate(args: argparse.Namespace) -> None:
         precision=args.precision,
         bootstrap=_bootstrap(args),
         length_bins=args.length_bins,
+        summary=args.summary,
     )
 
 

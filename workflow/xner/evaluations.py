@@ -23,6 +23,7 @@ from pathlib import Path
 from xner.bootstrap import BootstrapSettings
 from xner.errors import XnerError
 from xner.io import atomic_outputs, atomic_path, sha256_directory, sha256_file
+from xner.model_card import CARD, write_card
 from xner.splits import DEFAULT_LENGTH_BINS
 
 logger = logging.getLogger(__name__)
@@ -67,12 +68,16 @@ def evaluate_run(
     precision: str = "auto",
     bootstrap: BootstrapSettings | None = None,
     length_bins: Sequence[int] = DEFAULT_LENGTH_BINS,
+    summary: str | Path | None = None,
 ) -> dict[str, dict]:
     """Evaluate a run on each test language (``tests``: language -> test split), loading its model once.
 
     Writes ``out_dir/{lang}.json`` and ``.tsv`` for each language whose key
     (:func:`evaluation_key`) differs from the one in ``out_dir/index.json``, and
-    the index after each; returns the index entries of ``tests``.
+    the index after each; returns the index entries of ``tests``. With the run's
+    ``summary`` (its summary.json), the model's card (``model_dir/README.md``,
+    :mod:`xner.model_card`) is rewritten with every evaluation in the index; the
+    card is no part of the model's key.
     """
     out_dir = Path(out_dir)
     bootstrap = bootstrap or BootstrapSettings()
@@ -85,7 +90,7 @@ def evaluate_run(
         "bootstrap": asdict(bootstrap),
         "length_bins": list(length_bins),
     }
-    model_sha256 = sha256_directory(model_dir)
+    model_sha256 = sha256_directory(model_dir, exclude=(CARD,))
     infos = {lang: {**info, "test_lang": lang, "split": split} for lang in tests}
     keys = {lang: evaluation_key(model_sha256, path, infos[lang], settings) for lang, path in tests.items()}
     todo = [
@@ -131,6 +136,14 @@ def evaluate_run(
             index[lang] = {"key": keys[lang], "wall_seconds": seconds, "device_type": dev.type}
             with atomic_path(out_dir / INDEX) as tmp:
                 tmp.write_text(json.dumps(index, indent=2) + "\n")
+    if summary is not None:
+        evaluations = {
+            lang: json.loads((out_dir / f"{lang}.json").read_text(encoding="utf-8"))
+            for lang in index
+            if (out_dir / f"{lang}.json").exists()
+        }
+        card = write_card(model_dir, json.loads(Path(summary).read_text(encoding="utf-8")), evaluations)
+        logger.info("model card with %d evaluation(s): %s", len(evaluations), card)
     return {lang: index[lang] for lang in tests}
 
 

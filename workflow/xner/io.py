@@ -157,11 +157,15 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def sha256_directory(path: str | Path) -> str:
-    """One hex sha256 digest over a directory's files: their relative paths and bytes, in sorted order."""
+def sha256_directory(path: str | Path, exclude: tuple[str, ...] = ()) -> str:
+    """One hex sha256 digest over a directory's files: their relative paths and bytes, in sorted order.
+
+    ``exclude``: relative paths left out (a model's card, which describes the model but is not it).
+    """
     root = Path(path)
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+    files = (p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix() not in exclude)
+    for file in sorted(files):
         digest.update(file.relative_to(root).as_posix().encode() + b"\0" + bytes.fromhex(sha256_file(file)))
     return digest.hexdigest()
 

@@ -52,6 +52,7 @@ from xner.features import (
 )
 from xner.io import atomic_directory, atomic_path, read_sentences
 from xner.labels import LABELS
+from xner.model_card import write_card
 from xner.models import count_parameters, freeze_encoder, load_model, load_tokenizer
 from xner.runs import TrainSettings
 from xner.scoring import score
@@ -455,10 +456,11 @@ def versions() -> dict[str, str]:
 
 
 def save_run(out_dir: Path, model, tokenizer, history: list[dict], summary: dict) -> None:
-    """Write model/ (save_pretrained, with tokenizer), history.csv and summary.json."""
+    """Write model/ (save_pretrained, with tokenizer, and its card), history.csv and summary.json."""
     with atomic_directory(out_dir / "model") as tmp_dir:
         model.save_pretrained(tmp_dir)
         tokenizer.save_pretrained(tmp_dir)
+        write_card(tmp_dir, summary, {})  # xner evaluate adds the scores
     columns = list(dict.fromkeys(k for row in history for k in row))
     with atomic_path(out_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
