@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,34 @@ def test_a_missing_model_directory_is_named(tmp_path):
 
     with pytest.raises(XnerError, match="no-model: no such model directory"):
         predict_files(tmp_path / "no-model", [])
+
+
+@pytest.mark.slow
+def test_the_transformers_pipeline_finds_the_same_entities(evaluated, tmp_path):
+    """pipeline(aggregation_strategy="first") reads each word's first sub-token as xner does; it groups
+    tags as the lenient mode does (an I- after O begins an entity), so xner's tags are read leniently here.
+    Only sentences that the tokenizer's own pre-tokenizer splits into the same words can agree."""
+    from transformers import pipeline
+
+    from xner.io import read_predictions_tsv
+    from xner.models import load_tokenizer
+    from xner.predict import predict_files
+    from xner.spans import spans
+
+    tokens, _, _ = read_predictions_tsv(evaluated / "evaluations" / "en.tsv")
+    pre_tokenize = load_tokenizer(str(evaluated / "model")).backend_tokenizer.pre_tokenizer.pre_tokenize_str
+    lines = [" ".join(words) for words in tokens if [w for w, _ in pre_tokenize(" ".join(words))] == words]
+    assert len(lines) > 40
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    predict_files(evaluated / "model", [str(tmp_path / "in.txt")], output=tmp_path / "out.jsonl")
+    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    tagger = pipeline("token-classification", model=str(evaluated / "model"), aggregation_strategy="first")
+    found = 0
+    for line, item in zip(lines, items):
+        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", line)]
+        ours = sorted((t, words[a][0], words[b][1]) for t, a, b in spans(item["tags"], "lenient"))
+        theirs = sorted((e["entity_group"], e["start"], e["end"]) for e in tagger(line))
+        assert ours == theirs, line
+        found += len(ours)
+    assert found > 0
