@@ -43,14 +43,15 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/speed.smk"
+include: "workflow/rules/predict.smk"
 
 
 report: "workflow/report/workflow.rst"
 
 
 # Jobs of seconds run in the Snakemake process itself, on a cluster too (the login node): only
-# training with its evaluations (rules train and evaluate, one job per run) and the speed table's
-# timings (speed_model) need a GPU and become cluster jobs.
+# training with its evaluations (rules train and evaluate, one job per run), the speed table's
+# timings (speed_model) and the tagging of texts (predict_run) need a GPU and become cluster jobs.
 localrules:
     download,
     fetch_panx_archive,
@@ -72,6 +73,7 @@ localrules:
     evaluations,
     tables,
     speed,
+    predict,
     all,
 
 
@@ -98,6 +100,12 @@ rule tables:
         CURVES,
 
 
+# Texts tagged by trained runs (config section predict; `snakemake predict`).
+rule predict:
+    input:
+        PREDICTIONS,
+
+
 # The study's speed table: one timing job per model (`snakemake speed`).
 rule speed:
     input:
@@ -112,3 +120,4 @@ rule all:
         rules.evaluations.input,
         rules.tables.input,
         rules.speed.input,
+        rules.predict.input,

@@ -145,7 +145,7 @@ def test_the_study_has_every_run_once():
 
 def test_cli_options():
     assert cli_options({"lr": 1e-4, "freeze_encoder": True, "batch_size": 8, "grad_clip": 0.0}) == (
-        "--lr 0.0001 --freeze-encoder --batch-size 8 --grad-clip 0.0"
+        "--lr 0.0001 --batch-size 8 --freeze-encoder --grad-clip 0.0"
     )
     assert "--freeze-encoder" not in cli_options({"freeze_encoder": False})
 
@@ -170,3 +170,29 @@ def test_the_batching_policies_are_the_schemas():
     assert schema["default"] == TrainSettings().batching in BATCHING
     with pytest.raises(ConfigError, match="training.batching"):
         validate_config({"training": {"batching": "sorted"}})
+
+
+def test_predict_jobs_are_each_run_times_each_input_and_unknown_runs_are_refused():
+    from xner.errors import ConfigError
+    from xner.runs import predictions
+
+    config = config_with({"e": {"models": ["a"], "train": ["en", "en+it"], "test": ["en"]}})
+    runs = {run.key: run for run in expand_runs(config)}
+    config["predict"] = {"inputs": {"news": "a.txt", "wiki": "b.tsv"}, "runs": ["a/en+it/base"]}
+    assert [(run.langs, name) for run, name in predictions(config, runs)] == [
+        ("en+it", "news"),
+        ("en+it", "wiki"),
+    ]
+    config["predict"]["runs"] = ["a/de/base"]
+    with pytest.raises(ConfigError, match=r"predict.runs\[0\].*.a/de/base. is not a run.*a/en/base"):
+        predictions(config, runs)
+    config["predict"] = {"inputs": {}, "runs": ["a/en/base"]}
+    with pytest.raises(ConfigError, match="predict.inputs"):
+        predictions(config, runs)
+
+
+def test_options_do_not_depend_on_the_order_of_the_config_keys():
+    """Reordering the training section of a config file must not rerun every training job."""
+    a = cli_options({"lr": 1e-5, "batch_size": 32, "freeze_encoder": True, "seed": 1})
+    b = cli_options({"seed": 1, "freeze_encoder": True, "batch_size": 32, "lr": 1e-5})
+    assert a == b == "--lr 1e-05 --batch-size 32 --freeze-encoder --seed 1"

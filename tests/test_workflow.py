@@ -250,6 +250,27 @@ def test_demo_end_to_end(tmp_path):
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "significance/demo.csv" in html and "errors.png" in html  # the report shows them
 
+    # Texts tagged by a trained run (config section predict): only the predict jobs run.
+    (tmp_path / "text.txt").write_text(
+        "Anna Kowalski visited Berlin .\n\nMaria lives in Oslo\n", encoding="utf-8"
+    )
+    with_predict = write_config(
+        tmp_path / "predict.yaml",
+        {**demo, "predict": {"inputs": {"text": "text.txt"}, "runs": ["tiny/en+de/base"]}},
+    )
+    tagged = snakemake(tmp_path, "predict", configfile=with_predict, snakefile=snakefile)
+    assert tagged.returncode == 0, tagged.stderr[-3000:]
+    assert set(job_counts(tagged.stdout + tagged.stderr)) - {"total"} == {"predict_run", "predict"}
+    lines = (results / "predict" / "tiny" / "en+de" / "base" / "text.jsonl").read_text().splitlines()
+    assert [json.loads(line)["line"] for line in lines] == [1, 3]
+    bad = write_config(
+        tmp_path / "bad.yaml", {**demo, "predict": {"inputs": {"t": "text.txt"}, "runs": ["tiny/de/base"]}}
+    )
+    refused = snakemake(tmp_path, "predict", "-n", configfile=bad, snakefile=snakefile)
+    assert (
+        refused.returncode != 0 and "predict.runs[0]" in refused.stderr and "tiny/en/base" in refused.stderr
+    )
+
     # Cached results: without checkpoints, a change to the plotting code reruns only reporting jobs.
     for model in results.glob("runs/*/*/*/model"):
         shutil.rmtree(model)

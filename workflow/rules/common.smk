@@ -125,17 +125,19 @@ def evaluate_tests(wildcards):
     )
 
 
-def eval_options(wildcards):
-    """The run's hyperparameters that `xner evaluate` takes, the resampling settings and the length bins."""
+def inference_options(wildcards):
+    """The run's hyperparameters that `xner evaluate` and `xner predict` take."""
     hparams = get_run(wildcards).hparams
+    return cli_options(
+        {key: hparams[key] for key in ("max_length", "eval_batch_size", "precision")}
+    )
+
+
+def eval_options(wildcards):
+    """`xner evaluate`'s options: the run's inference settings, the resampling settings, the length bins."""
     return " ".join(
         [
-            cli_options(
-                {
-                    key: hparams[key]
-                    for key in ("max_length", "eval_batch_size", "precision")
-                }
-            ),
+            inference_options(wildcards),
             BOOTSTRAP_OPTIONS,
             "--length-bins " + " ".join(map(str, config["split"]["length_bins"])),
         ]
@@ -312,3 +314,20 @@ def model_options(name):
     options = f"--model-manifest {MANIFEST.format(name=name)}"
     revision = model_revision(config, name)
     return options + (f" --model-revision {shlex.quote(revision)}" if revision else "")
+
+
+# --- predict: trained runs tag the texts of config section predict ------------------------------
+from xner.errors import ConfigError
+from xner.runs import predictions
+
+try:
+    PREDICTIONS = [
+        f"results/predict/{run.model}/{run.langs}/{run.variant}/{name}.jsonl"
+        for run, name in predictions(config, RUNS)
+    ]
+except ConfigError as error:
+    sys.exit(f"xner: invalid configuration: {error}")
+
+
+def predict_input(wildcards):
+    return config["predict"]["inputs"][wildcards.name]

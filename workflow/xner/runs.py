@@ -13,10 +13,11 @@ are reused; a run wanted by several experiments is trained once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from xner.config import MODEL_KEYS, parse_mixture
+from xner.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,15 @@ def variant_slug(hparams: Mapping[str, Any], defaults: Mapping[str, Any]) -> str
 
 
 def cli_options(hparams: Mapping[str, Any]) -> str:
-    """Hyperparameters as options of ``xner train`` (``--lr 1e-05 --freeze-encoder ...``)."""
+    """Hyperparameters as options of ``xner train`` (``--lr 1e-05 --freeze-encoder ...``).
+
+    Always in the order of :class:`TrainSettings`' fields, whatever the order of
+    the keys in the config: the rules pass these as params, and Snakemake reruns
+    a job whose params change, so reordering a config file must not change them.
+    """
+    order = {f.name: i for i, f in enumerate(fields(TrainSettings))}
     options = []
-    for key, value in hparams.items():
+    for key, value in sorted(hparams.items(), key=lambda item: order.get(item[0], len(order))):
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             options += [flag] if value else []
@@ -215,3 +222,20 @@ def expand_runs(config: Mapping) -> list[Run]:
                                 tuple(dict.fromkeys(old.experiments + (exp_name,))),
                             )
     return list(runs.values())
+
+
+def predictions(config: Mapping, runs: Mapping[tuple[str, str, str], Run]) -> list[tuple[Run, str]]:
+    """``(run, input name)`` for every job of config section ``predict``; each run must be one of ``runs``."""
+    section = config["predict"]
+    jobs = []
+    for i, run_id in enumerate(section["runs"]):
+        run = runs.get(tuple(run_id.split("/")))
+        if run is None:
+            known = ", ".join("/".join(key) for key in runs) or "none"
+            raise ConfigError(
+                f"predict.runs[{i}]", f"{run_id!r} is not a run of the experiments; known: {known}"
+            )
+        jobs += [(run, name) for name in section["inputs"]]
+    if section["runs"] and not section["inputs"]:
+        raise ConfigError("predict.inputs", "no input to tag with the runs of predict.runs")
+    return jobs
