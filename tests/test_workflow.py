@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, independent_count, snakemake_env
+from conftest import ROOT, independent_count, run_xner, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -249,6 +249,13 @@ def test_demo_end_to_end(tmp_path):
     assert (tmp_path / "report.html").stat().st_size > 10_000
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "significance/demo.csv" in html and "errors.png" in html  # the report shows them
+
+    # xner predict with the demo's model on its evaluation TSV gives that evaluation's predictions back
+    en_tsv = results / "eval" / "tiny" / "en" / "base" / "en.tsv"
+    model = results / "runs" / "tiny" / "en" / "base" / "model"
+    again = run_xner("predict", str(model), str(en_tsv), "--output-format", "tsv", "--max-length", "64")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == en_tsv.read_text(encoding="utf-8")
 
     # Texts tagged by a trained run (config section predict): only the predict jobs run.
     (tmp_path / "text.txt").write_text(
