@@ -9,7 +9,7 @@ TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo test test-fast test-slurm bench lint format dryrun clean
+.PHONY: help setup demo test test-fast test-slurm bench gpu-wheels gpu-check lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ BENCH_ARGS ?=
 
 bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~1 h)
 	xner bench --out results/bench $(BENCH_ARGS)
+
+gpu-wheels: setup ## download the wheels a GPU machine without network lacks (no torch) into .gpu-wheels/
+	python tests/gpu/wheels.py .gpu-wheels
+
+gpu-check: ## on a GPU: CUDA tests, the demo, the bench -> results/gpu/ or $$OUT (SMOKE=1: on CPU, tiny, minutes)
+	SMOKE=$(SMOKE) bash tests/gpu/check.sh
 
 test-fast: setup ## the tests that neither train a model nor run Snakemake (marker slow)
 	pytest -m "not slow" $(PYTEST_ARGS)

@@ -74,3 +74,10 @@ def test_the_card_reads_back_and_says_how_the_run_was_made(tmp_path):
     assert "best epoch: 4 of 7" in text and "`lr=2e-05`" in text and "commit `e73636d" in text
     assert "snakemake --profile profiles/local results/runs/xlmr/en+de/lr2e-5/summary.json" in text
     assert "Not evaluated yet" in render(SUMMARY, {})
+
+
+def test_a_run_without_its_identity_still_gets_a_card():
+    """xner train called by hand without --model-name, --train-langs and --variant."""
+    bare = {k: v for k, v in SUMMARY.items() if k not in ("model", "train_langs", "variant")}
+    text = render({**bare, "model": "", "train_langs": "", "variant": ""}, {})
+    assert metadata(bare, {})["language"] == [] and "# xner run model/?/base" in text

@@ -37,7 +37,7 @@ def _is_hub_id(path: str) -> bool:
 
 def metadata(summary: Mapping, evaluations: Mapping[str, Mapping]) -> dict:
     """The card's YAML metadata."""
-    train_langs = summary["train_langs"].split("+")
+    train_langs = [lang for lang in summary.get("train_langs", "").split("+") if lang]
     meta: dict = {}
     model_path = str(summary.get("model_path", ""))
     if _is_hub_id(model_path):
@@ -48,7 +48,9 @@ def metadata(summary: Mapping, evaluations: Mapping[str, Mapping]) -> dict:
     meta["pipeline_tag"] = "token-classification"
     meta["tags"] = ["xner", "named-entity-recognition", "pan-x", "wikiann"]
     if evaluations:
-        name = f"xner-{summary['model']}-{summary['train_langs']}-{summary['variant']}"
+        name = (
+            f"xner-{summary.get('model', '')}-{summary.get('train_langs', '')}-{summary.get('variant', '')}"
+        )
         results = []
         for lang, e in evaluations.items():
             split = SPLIT_NAMES.get(e.get("split", ""), e.get("split", ""))
@@ -90,7 +92,9 @@ def _f1(entry: Mapping) -> str:
 
 def render(summary: Mapping, evaluations: Mapping[str, Mapping]) -> str:
     """The whole card: YAML metadata between ``---`` lines, then Markdown."""
-    run = f"{summary['model']}/{summary['train_langs']}/{summary['variant']}"
+    # a run trained outside the workflow may lack its identity (xner train without --model-name ...)
+    model, langs = summary.get("model") or "model", summary.get("train_langs") or "?"
+    run = f"{model}/{langs}/{summary.get('variant') or 'base'}"
     hparams = summary.get("hyperparameters", {})
     data = summary.get("data", {})
     lines = [
@@ -101,9 +105,9 @@ def render(summary: Mapping, evaluations: Mapping[str, Mapping]) -> str:
         f"# xner run {run}",
         "",
         f"A token classifier for named entities (PER, ORG, LOC; IOB2 tags), fine-tuned from "
-        f"`{summary.get('model_path', summary['model'])}`"
+        f"`{summary.get('model_path', model)}`"
         + (f" (commit `{summary['model_commit']}`)" if summary.get("model_commit") else "")
-        + f" on PAN-X (WikiANN, the splits of Rahimi et al., 2019) in {summary['train_langs'].replace('+', ' and ')}, "
+        + f" on PAN-X (WikiANN, the splits of Rahimi et al., 2019) in {langs.replace('+', ' and ')}, "
         "with xner, a Snakemake pipeline for cross-lingual NER.",
         "",
         "License: set the license of your choice here (PAN-X is derived from Wikipedia, CC BY-SA).",
