@@ -25,7 +25,7 @@ def test_the_gpu_check_runs_every_step_and_writes_its_report(tmp_path):
     assert report["smoke"] and report["passed"]
     assert {"torch", "cuda", "transformers", "snakemake", "device", "python"} <= set(report["environment"])
     steps = {s["step"]: s for s in report["steps"]}
-    assert list(steps) == ["cuda_tests", "demo", "bench"]
+    assert list(steps) == ["cuda_tests", "demo", "bench", "speed"]
     cuda = steps["cuda_tests"]["summary"]  # no GPU here: every CUDA test skipped, none failed
     assert cuda["failed"] == 0 and cuda["passed"] + cuda["skipped"] >= 3
     bench = steps["bench"]
@@ -35,3 +35,6 @@ def test_the_gpu_check_runs_every_step_and_writes_its_report(tmp_path):
     )
     assert (out / "bench" / "bench.md").exists() and (out / "logs" / "bench.log").stat().st_size > 0
     assert "| bench | passed |" in (out / "gpu-check.md").read_text()
+    speed = steps["speed"]  # the speed table for the same shapes, random weights
+    assert speed["status"] == "passed" and list(speed["summary"]) == ["small-bert"]
+    assert (out / "speed" / "speed.md").read_text().startswith("| model |")

@@ -8,7 +8,9 @@ Steps, each a subprocess with its own time limit and log (OUT/logs/{step}.log):
 3. ``demo``: the demo pipeline through Snakemake (profiles/local), its outputs checked
    (tests/test_workflow.py::test_demo_end_to_end);
 4. ``bench``: ``xner bench`` (on CUDA the base-size shapes of mBERT, XLM-R and mDeBERTa-v3, bf16,
-   16,000 sentences, one repetition, no quality check), its targets read back.
+   16,000 sentences, one repetition, no quality check), its targets read back;
+5. ``speed``: the study's speed table (``xner speed``, ``xner speed-table``) for the same shapes,
+   random weights (tests/gpu/speed_inputs.py), 16,000 synthetic sentences at batch size 64.
 
 OUT/gpu-check.json holds every step's status, seconds and summary; OUT/gpu-check.md the same for
 reading. ``--smoke`` runs the same steps on the CPU with tiny shapes (no demo: the test suite runs
@@ -32,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # seconds allowed per step: 8 minutes in all on an H200, so that a rerun fits in a 15-minute lease
-LIMITS = {"cuda_tests": 120, "demo": 150, "bench": 210}
-SMOKE_LIMITS = {"cuda_tests": 120, "demo": 0, "bench": 240}
+LIMITS = {"cuda_tests": 100, "demo": 130, "bench": 170, "speed": 80}
+SMOKE_LIMITS = {"cuda_tests": 120, "demo": 0, "bench": 240, "speed": 240}
 
 
 def run_step(name: str, command: list[str], out: Path, limit: int, env: dict[str, str]) -> dict:
@@ -113,6 +115,22 @@ def bench_summary(path: Path) -> dict:
         "device_name": bench.get("device_name"),
         "targets": bench.get("targets", []),
         "architectures": sorted(bench.get("architectures", {})),
+    }
+
+
+def speed_summary(path: Path) -> dict:
+    """Each model's epoch and inference seconds from the speed table."""
+    import csv
+
+    if not path.exists():
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        r[
+            "model"
+        ]: f"epoch {float(r['epoch_seconds']):.1f} s, inference {float(r['inference_seconds']):.1f} s"
+        for r in rows
     }
 
 
@@ -238,6 +256,31 @@ def main(argv: list[str] | None = None) -> int:
         ]
     step = run_step("bench", bench, out, limits["bench"], env)
     step["summary"] = bench_summary(bench_out / "bench.json")
+    report["steps"].append(step)
+
+    speed_dir = out / "speed"
+    architectures = (
+        ["small-bert"]
+        if args.smoke
+        else ["bert-base-multilingual-cased", "xlm-roberta-base", "mdeberta-v3-base"]
+    )
+    sentences = 300 if args.smoke else 16000
+    device = ["--device", "cpu"] if args.smoke else []
+    commands = [
+        f"{python} tests/gpu/speed_inputs.py {speed_dir} --sentences {sentences} {' '.join(architectures)}",
+        *[
+            f"{python} -m xner speed --model-path {speed_dir}/models/{a} --model-name {a} --train {speed_dir}/train.parquet"
+            f" --val {speed_dir}/val.parquet --sentences {sentences} --batch-size 64 --eval-batch-size 64"
+            f" --out {speed_dir}/{a}.json {' '.join(device)}"
+            for a in architectures
+        ],
+        f"{python} -m xner speed-table {' '.join(f'{speed_dir}/{a}.json' for a in architectures)}"
+        f" --csv {speed_dir}/speed.csv --md {speed_dir}/speed.md",
+    ]
+    step = run_step(
+        "speed", ["bash", "-c", "set -euo pipefail; " + " && ".join(commands)], out, limits["speed"], env
+    )
+    step["summary"] = speed_summary(speed_dir / "speed.csv")
     report["steps"].append(step)
 
     report["seconds"] = round(time.perf_counter() - start, 1)
