@@ -68,11 +68,16 @@ def span_errors(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) ->
 
 
 def f1_by_length(
-    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], edges: Sequence[int]
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    edges: Sequence[int],
+    counts: np.ndarray | None = None,
 ) -> list[dict]:
     """Micro F1 (strict) per sentence-length bin: ``bin``, ``sentences``, ``support`` (gold entities),
     ``predicted`` (predicted entities) and ``f1`` (None where the bin has neither)."""
-    counts = sentence_counts(gold, pred)
+    counts = (
+        sentence_counts(gold, pred) if counts is None else counts
+    )  # strict, as evaluation_scores has them
     bins = length_bins([len(g) for g in gold], edges)
     rows = []
     for b, name in enumerate(bin_names(edges)):
@@ -92,7 +97,13 @@ def f1_by_length(
 
 
 def error_analysis(
-    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], edges: Sequence[int]
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    edges: Sequence[int],
+    counts: np.ndarray | None = None,
 ) -> dict:
-    """Span errors and F1 by sentence length, for an evaluation JSON's ``errors`` entry."""
-    return {**span_errors(gold, pred), "by_length": f1_by_length(gold, pred, edges)}
+    """Span errors and F1 by sentence length, for an evaluation JSON's ``errors`` entry.
+
+    ``counts``: the strict per-sentence counts, where the caller has them already.
+    """
+    return {**span_errors(gold, pred), "by_length": f1_by_length(gold, pred, edges, counts)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
@@ -80,8 +81,8 @@ def check_counts(counts, scores: dict, mode: str) -> None:
             )
 
 
-def _with_intervals(gold, pred, mode: str, settings: BootstrapSettings) -> dict:
-    """:func:`score` in ``mode``, with ``f1_ci`` in micro, macro and each type's entry."""
+def _with_intervals(gold, pred, mode: str, settings: BootstrapSettings) -> tuple[dict, np.ndarray]:
+    """:func:`score` in ``mode``, with ``f1_ci`` in micro, macro and each type's entry; and the counts."""
     scores = score(gold, pred, mode)
     counts = sentence_counts(gold, pred, mode=mode)
     check_counts(counts, scores, mode)
@@ -90,7 +91,7 @@ def _with_intervals(gold, pred, mode: str, settings: BootstrapSettings) -> dict:
     scores["macro"]["f1_ci"] = intervals["macro"]
     for k, type_ in enumerate(ENTITY_TYPES):
         scores["per_type"][type_]["f1_ci"] = intervals["per_type"][k]
-    return scores
+    return scores, counts
 
 
 def evaluation_scores(
@@ -100,14 +101,15 @@ def evaluation_scores(
     length_bins: Sequence[int],
 ) -> dict:
     """An evaluation JSON's scores: strict IOB2 at the top level, ``lenient``, ``bootstrap`` and ``errors``."""
+    strict, counts = _with_intervals(gold, pred, "strict", settings)
     return {
-        **_with_intervals(gold, pred, "strict", settings),
-        "lenient": _with_intervals(gold, pred, "lenient", settings),
+        **strict,
+        "lenient": _with_intervals(gold, pred, "lenient", settings)[0],
         "bootstrap": {
             "resamples": settings.resamples,
             "seed": settings.seed,
             "confidence": settings.confidence,
             "method": METHOD,
         },
-        "errors": error_analysis(gold, pred, length_bins),
+        "errors": error_analysis(gold, pred, length_bins, counts),
     }

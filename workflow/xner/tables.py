@@ -409,6 +409,13 @@ def f1_by_type(scores: pd.DataFrame, test_langs: Sequence[str]) -> pd.DataFrame:
     return table[["run", "test_lang", "type", "f1", "f1_std", "f1_ci_low", "f1_ci_high"]]
 
 
+def _label(evaluation: Mapping) -> str:
+    """The readable label of an evaluation's setting ('mbert · en+it')."""
+    return run_labels([(evaluation["model"], evaluation["train_langs"], setting_of(evaluation["variant"]))])[
+        0
+    ]
+
+
 # The classes of the error analysis in the errors figure: each gold entity is in exactly one of the first five.
 ERROR_CLASSES: tuple[str, ...] = (
     "correct",
@@ -425,7 +432,7 @@ def error_table(evaluations: Sequence[dict]) -> pd.DataFrame:
     and ``share``: the count per gold entity (the first five classes sum to 1)."""
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for e in evaluations:
-        label = run_labels([(e["model"], e["train_langs"], setting_of(e["variant"]))])[0]
+        label = _label(e)
         errors = e["errors"]
         confusion = errors["confusion"]
         values = {
@@ -455,7 +462,7 @@ def length_table(evaluations: Sequence[dict]) -> pd.DataFrame:
     ``sentences`` and ``support`` (gold entities) of the bin."""
     rows = []
     for e in evaluations:
-        label = run_labels([(e["model"], e["train_langs"], setting_of(e["variant"]))])[0]
+        label = _label(e)
         for entry in e["errors"]["by_length"]:
             rows.append({"run": label, "test_lang": e["test_lang"], **entry})
     frame = pd.DataFrame(rows, columns=["run", "test_lang", "bin", "sentences", "support", "predicted", "f1"])
