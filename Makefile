@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # On a GPU cluster this takes the CUDA build from PyPI; here a local CPU wheel.
 TORCH ?= torch==2.13.0
+# the suite runs in two pytest-xdist workers, each with half the cores (tests/conftest.py)
+PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -29,7 +31,7 @@ demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU
 	snakemake $(DEMO) --report report.html
 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
-	pytest $(PYTEST_ARGS)
+	pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test-slurm: setup ## the demo through profiles/slurm on a real one-node SLURM cluster (root; ~6 min)
 	bash tests/slurm/demo_on_slurm.sh
@@ -46,7 +48,7 @@ gpu-check: ## on a GPU: CUDA tests, the demo, the bench -> results/gpu/ or $$OUT
 	SMOKE=$(SMOKE) bash tests/gpu/check.sh
 
 test-fast: setup ## the tests that neither train a model nor run Snakemake (marker slow)
-	pytest -m "not slow" $(PYTEST_ARGS)
+	pytest -m "not slow" -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: setup ## snakemake --lint, snakefmt --check, ruff
 	snakemake --lint

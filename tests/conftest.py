@@ -1,4 +1,5 @@
-"""Shared test fixtures: the repository root, the real PAN-X data, an independent counter."""
+"""Shared test fixtures: the repository root, each test's share of the CPU, the real PAN-X data, an
+independent counter."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpu_share() -> int:
+    """The CPU cores one test may use: all of them, or an equal share of them when pytest-xdist runs
+    several workers (``make test`` runs two), so that two trainings never fight over the same cores."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+CORES = cpu_share()
+
+
+def pytest_configure(config) -> None:
+    """Torch threads, here and in every process a test starts, within the test's share of the CPU."""
+    os.environ["OMP_NUM_THREADS"] = str(CORES)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(CORES)
 
 
 @pytest.fixture(scope="session")

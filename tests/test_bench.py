@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_xner
+from conftest import CORES, run_xner
 from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
 from xner.bench import _agreement
 from xner.bench_report import check_targets
@@ -242,7 +242,7 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
         "--batching",
         TrainSettings().batching,
         "--threads",
-        "2",
+        str(CORES),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     bench = json.loads((out / "bench.json").read_text())

@@ -99,11 +99,12 @@ def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     from xner.data import read_panx_tsv
-    from xner.evaluate import predict, score
+    from xner.evaluate import predict
     from xner.features import encode
     from xner.labels import LABELS
     from xner.models import load_model, load_tokenizer
     from xner.runs import TrainSettings
+    from xner.scoring import score
     from xner.train import make_optimizer, train_one_epoch
 
     train, dev = (

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, snakemake_env
+from conftest import CORES, ROOT, snakemake_env
 
 ML_LIBRARIES = ("torch", "transformers")
 
@@ -47,7 +47,7 @@ def test_dry_run_of_the_default_config_imports_no_ml_library(tmp_path: Path):
         "-d",
         str(tmp_path),
         "--cores",
-        "2",
+        str(CORES),
         "--configfile",
         str(ROOT / "config.yaml"),
         "--replace-workflow-config",

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import run_xner
+from conftest import CORES, run_xner
 from xner.config import validate_config
 from xner.demo import generate_sentences
 from xner.errors import ConfigError, XnerError
@@ -57,7 +57,7 @@ def _speed(splits, out, sentences):
         "--out",
         str(out),
         "--threads",
-        "2",
+        str(CORES),
     )
 
 

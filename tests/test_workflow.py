@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, independent_count, run_xner, snakemake_env
+from conftest import CORES, ROOT, independent_count, run_xner, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def snakemake(
         "-d",
         str(workdir),
         "--cores",
-        "2",
+        str(CORES),
     ]
     if configfile is not None:
         command += ["--configfile", str(configfile), "--replace-workflow-config"]
