@@ -43,9 +43,9 @@ def test_format_value(value, text):
         ({"seed": 2, "lr": 1e-3, "freeze_encoder": True}, "frozen-lr1e-3-seed2"),
         ({"batch_size": 64, "grad_clip": 1.0}, "bs64-clip1"),
         ({"precision": "fp32"}, "fp32"),
-        ({"batching": "random"}, "random"),
+        ({"batching": "balanced"}, "balanced"),
         ({"batching": "bucketed", "lr": 1e-4}, "lr1e-4-bucketed"),
-        ({"batching": "balanced"}, "base"),  # the default is in no slug
+        ({"batching": "random"}, "base"),  # the default is in no slug
     ],
 )
 def test_variant_slugs(changes, slug):

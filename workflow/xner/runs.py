@@ -37,7 +37,7 @@ class TrainSettings:
     seed: int = 42
     eval_batch_size: int = 256
     precision: str = "auto"
-    batching: str = "balanced"
+    batching: str = "random"
 
 
 HPARAM_HELP: dict[str, str] = {

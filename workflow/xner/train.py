@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from xner import __version__
 from xner.device import device_name, forward_loss, library_versions, prepare_device
+from xner.embedding_backward import one_embedding_backward
 from xner.evaluate import predict
 from xner.features import (
     MICROBATCH_OVERHEAD_TOKENS,
@@ -305,7 +306,8 @@ def train_one_epoch(
     Each batch is one optimiser step, computed in micro-batches of similar length
     (:func:`xner.features.microbatches`; ``overhead_tokens`` defaults to the
     device's :data:`MICROBATCH_OVERHEAD_TOKENS`) whose gradients add up to the
-    whole batch's.
+    whole batch's; the word-embedding gradient is written once per step
+    (:func:`xner.embedding_backward.one_embedding_backward`).
     """
     model.train()
     start = time.perf_counter()
@@ -324,10 +326,12 @@ def train_one_epoch(
         # mean over the labelled sub-tokens of the whole batch, whatever its micro-batches;
         # a batch without any (possible only in odd data) adds nothing
         n_labels, divisor = counts[step - 1], divisors[step - 1]
-        for group in batch:
-            _, loss_total = forward_loss(model, collate(encoded, group, pad_id, multiple), device, precision)
-            (loss_total / divisor).backward()
-            loss_sum += loss_total.detach()
+        inputs = [collate(encoded, group, pad_id, multiple) for group in batch]
+        with one_embedding_backward(model, [x["input_ids"] for x in inputs], device):
+            for x in inputs:
+                _, loss_total = forward_loss(model, x, device, precision)
+                (loss_total / divisor).backward()
+                loss_sum += loss_total.detach()
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
         optimizer.step()
