@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertForTokenClassification
+from transformers import AutoConfig, AutoModelForTokenClassification
 
 from xner.embedding_backward import one_embedding_backward
 
@@ -13,21 +13,34 @@ CPU = torch.device("cpu")
 PAD = 0
 
 
-def tiny_bert(seed: int = 0) -> BertForTokenClassification:
+# the study's encoder families, tiny; each family's own embedding module calls the word lookup
+FAMILIES = {
+    "bert": {},
+    "xlm-roberta": {"pad_token_id": 1, "max_position_embeddings": 40},
+    "electra": {"embedding_size": 8},
+    "deberta-v2": {
+        "relative_attention": True,
+        "position_biased_input": False,
+        "pos_att_type": ["p2c", "c2p"],
+    },
+}
+
+
+def tiny_model(family: str = "bert", seed: int = 0):
+    settings = {
+        "vocab_size": 60,
+        "hidden_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 32,
+        "max_position_embeddings": 32,
+        "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.0,
+        "pad_token_id": PAD,
+        **FAMILIES[family],
+    }
     torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=60,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=32,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        num_labels=3,
-        pad_token_id=PAD,
-    )
-    return BertForTokenClassification(config)
+    return AutoModelForTokenClassification.from_config(AutoConfig.for_model(family, num_labels=3, **settings))
 
 
 def micro_batches() -> list[dict[str, np.ndarray]]:
@@ -54,11 +67,12 @@ def gradients(model) -> dict[str, torch.Tensor]:
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
-def test_shared_lookup_gives_the_gradient_of_separate_lookups():
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_shared_lookup_gives_the_gradient_of_separate_lookups(family):
     batches = micro_batches()
-    plain = tiny_bert()
+    plain = tiny_model(family)
     backward_all(plain, batches)
-    shared = tiny_bert()
+    shared = tiny_model(family)
     with one_embedding_backward(shared, [b["input_ids"] for b in batches], CPU):
         backward_all(shared, batches)
         # inside the block, the micro-batches' gradients go to the shared table only
@@ -67,18 +81,19 @@ def test_shared_lookup_gives_the_gradient_of_separate_lookups():
     assert expected.keys() == got.keys()
     for name in expected:
         torch.testing.assert_close(got[name], expected[name], rtol=1e-5, atol=1e-7, msg=name)
-    grad = got["bert.embeddings.word_embeddings.weight"]
+    grad = shared.get_input_embeddings().weight.grad
     used = np.unique(np.concatenate([b["input_ids"].ravel() for b in batches]))
     assert grad[torch.from_numpy(np.setdiff1d(used, [PAD]))].abs().sum(dim=1).gt(0).all()
     unused = np.setdiff1d(np.arange(60), used)
     assert grad[torch.from_numpy(unused)].abs().sum() == 0
-    assert grad[PAD].abs().sum() == 0  # padding_idx gets no gradient, as nn.Embedding gives it
+    padding = shared.get_input_embeddings().padding_idx
+    assert grad[padding].abs().sum() == 0  # padding_idx gets no gradient, as nn.Embedding gives it
 
 
 def test_a_lookup_of_other_ids_falls_back_to_the_models_own():
     batches = micro_batches()
     announced = [b["input_ids"] for b in batches[:2]]  # the third micro-batch has an id (40) not announced
-    plain, shared = tiny_bert(), tiny_bert()
+    plain, shared = tiny_model(), tiny_model()
     backward_all(plain, batches)
     with one_embedding_backward(shared, announced, CPU):
         backward_all(shared, batches)
@@ -92,7 +107,7 @@ def test_a_lookup_of_other_ids_falls_back_to_the_models_own():
 )
 def test_where_it_does_not_apply_the_model_is_left_alone(case):
     batches = micro_batches()
-    model = tiny_bert()
+    model = tiny_model()
     device = CPU
     ids = [b["input_ids"] for b in batches]
     if case == "one micro-batch":
@@ -110,7 +125,7 @@ def test_where_it_does_not_apply_the_model_is_left_alone(case):
 
 
 def test_the_hook_is_removed_when_a_micro_batch_fails():
-    model = tiny_bert()
+    model = tiny_model()
     batches = micro_batches()
     with pytest.raises(RuntimeError), one_embedding_backward(model, [b["input_ids"] for b in batches], CPU):
         raise RuntimeError("out of memory")

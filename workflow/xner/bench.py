@@ -182,7 +182,8 @@ def bench_architecture(
     train_flops = model_flops(model, train_enc.lengths, training=True)
     test_flops = model_flops(model, test_enc.lengths, training=False)
 
-    # Warm-up (not timed): a few batches of each path, so that lazy initialisation is not timed.
+    # Warm-up (not timed): a few batches of each path, training and inference, so that lazy
+    # initialisation (kernels chosen for new shapes, inference mode's first use) is not timed.
     warm = min(n_train, 4 * settings.batch_size)
     warm_enc = encode(tokenizer, data.train[0][:warm], data.train[1][:warm], max_length=settings.max_length)
     xner_epoch(model, init, warm_enc, settings, device, pad_id, settings.seed)
@@ -190,6 +191,8 @@ def bench_architecture(
         model, init, tokenizer, train_features[:warm], settings, device, "trainer", work_dir, settings.seed
     )
     model.load_state_dict(init)
+    xner_inference(model, warm_enc, settings, device, pad_id)
+    trainer_inference(model, tokenizer, train_features[:warm], settings, device, work_dir)
 
     xner_rows = ["xner", *(f"xner_{b}" for b in batchings)]
     train: dict[str, list[Measurement]] = {r: [] for r in (*xner_rows, *peers)}
