@@ -36,7 +36,7 @@ INFERENCE_PEERS: tuple[str, ...] = ("trainer_predict",)
 
 
 PEER_HELP = {
-    "xner": "xner's training loop with its default batching, micro-batches without padding waste",
+    "xner": "xner's training loop with its default batching, each batch cut into micro-batches where that saves padding",
     "trainer": "Trainer, DataCollatorForTokenClassification, default random sampler",
     "trainer_grouped": 'Trainer, DataCollatorForTokenClassification, train_sampling_strategy="group_by_length"',
     "trainer_pad256": "Trainer, DataCollatorForTokenClassification padding every sentence to 256",
