@@ -15,7 +15,7 @@ import torch
 
 from conftest import CORES, run_xner
 from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
-from xner.bench import _agreement
+from xner.bench import _agreement, rep_order
 from xner.bench_report import check_targets
 from xner.bench_settings import BenchSettings, model_flops, non_embedding_parameters, spread
 from xner.bench_trainer import CountingCollator, hf_encode, trainer_word_tags
@@ -72,6 +72,13 @@ def test_agreement_counts_words_of_the_sentences_both_predict_whole():
     # a sentence the Trainer truncated (fewer predictions) is left out
     assert _agreement([["O", "O", "B-PER"], ["O"]], [["O", "O"], ["B-LOC"]]) == (0.0, 1)
     assert math.isnan(_agreement([["O"]], [["O"], ["O"]])[0])
+
+
+def test_repetitions_alternate_the_order_of_the_peers():
+    peers = ["xner", "xner_bucketed", "trainer"]
+    assert rep_order(peers, 1) == peers and rep_order(peers, 3) == peers
+    assert rep_order(peers, 2) == ["trainer", "xner_bucketed", "xner"]
+    assert peers == ["xner", "xner_bucketed", "trainer"]  # the caller's list is left as it was
 
 
 def test_spread_gives_median_and_range():

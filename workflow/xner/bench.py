@@ -12,8 +12,9 @@ sentences, it times for each architecture:
 - inference over the test sentences: :func:`xner.evaluate.predict` against
   ``Trainer.predict`` (both up to word-level tags);
 
-repeated, in interleaved order, so that each repetition gives one ratio per
-peer; the ratios' median and spread are reported. The peers run with the same
+repeated, in interleaved order (reversed in every second repetition, see
+:func:`rep_order`), so that each repetition gives one ratio per peer; the
+ratios' median and spread are reported. The peers run with the same
 hyperparameters (learning rate, batch size, weight decay, no clipping, constant
 learning rate) and precision. A quality check trains xner and the default
 ``Trainer`` for a few epochs from the same weights on the same data, with
@@ -122,6 +123,16 @@ def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Me
     )
 
 
+def rep_order(peers: list[str], rep: int) -> list[str]:
+    """The order in which repetition ``rep`` (from 1) runs ``peers``: as listed in odd ones, reversed in even ones.
+
+    So no peer always runs right after the same other one (a machine that slows
+    down after a heavy step, or speeds up after a light one, then weighs on every
+    peer alike over two repetitions).
+    """
+    return list(peers) if rep % 2 else list(reversed(peers))
+
+
 def other_batchings(settings: BenchSettings) -> list[str]:
     """The batching policies timed beside xner's default one (rows ``xner_{policy}``)."""
     default = TrainSettings().batching
@@ -199,7 +210,7 @@ def bench_architecture(
     inference: dict[str, list[Measurement]] = {"xner": [], "trainer_predict": []}
     for rep in range(1, settings.repetitions + 1):
         seed = settings.seed + rep
-        for peer in train:
+        for peer in rep_order(list(train), rep):
             if peer.startswith("xner"):
                 batching = peer.removeprefix("xner_") if peer != "xner" else None
                 m = xner_epoch(model, init, train_enc, settings, device, pad_id, seed, batching=batching)
@@ -210,7 +221,7 @@ def bench_architecture(
             train[peer].append(m)
             progress(f"{architecture.name} rep {rep}: train {peer} {m.seconds:.2f} s")
         model.load_state_dict(init)
-        for peer in ("xner", "trainer_predict"):
+        for peer in rep_order(list(inference), rep):
             if peer == "xner":
                 m = xner_inference(model, test_enc, settings, device, pad_id)
             else:
