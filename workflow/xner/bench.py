@@ -38,7 +38,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -123,14 +123,15 @@ def xner_inference(model, encoded: Encoded, settings, device, pad_id: int) -> Me
     )
 
 
-def rep_order(peers: list[str], rep: int) -> list[str]:
+def rep_order(peers: Iterable[str], rep: int) -> list[str]:
     """The order in which repetition ``rep`` (from 1) runs ``peers``: as listed in odd ones, reversed in even ones.
 
     So no peer always runs right after the same other one (a machine that slows
     down after a heavy step, or speeds up after a light one, then weighs on every
     peer alike over two repetitions).
     """
-    return list(peers) if rep % 2 else list(reversed(peers))
+    order = list(peers)
+    return order if rep % 2 else order[::-1]
 
 
 def other_batchings(settings: BenchSettings) -> list[str]:
@@ -210,7 +211,7 @@ def bench_architecture(
     inference: dict[str, list[Measurement]] = {"xner": [], "trainer_predict": []}
     for rep in range(1, settings.repetitions + 1):
         seed = settings.seed + rep
-        for peer in rep_order(list(train), rep):
+        for peer in rep_order(train, rep):
             if peer.startswith("xner"):
                 batching = peer.removeprefix("xner_") if peer != "xner" else None
                 m = xner_epoch(model, init, train_enc, settings, device, pad_id, seed, batching=batching)
@@ -221,7 +222,7 @@ def bench_architecture(
             train[peer].append(m)
             progress(f"{architecture.name} rep {rep}: train {peer} {m.seconds:.2f} s")
         model.load_state_dict(init)
-        for peer in rep_order(list(inference), rep):
+        for peer in rep_order(inference, rep):
             if peer == "xner":
                 m = xner_inference(model, test_enc, settings, device, pad_id)
             else:
