@@ -16,8 +16,15 @@ import torch
 from conftest import CORES, run_xner
 from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
 from xner.bench import _agreement, rep_order
-from xner.bench_report import check_targets
-from xner.bench_settings import BenchSettings, model_flops, non_embedding_parameters, spread
+from xner.bench_report import check_targets, matmul_text
+from xner.bench_settings import (
+    BenchSettings,
+    add_mfu,
+    matmul_summary,
+    model_flops,
+    non_embedding_parameters,
+    spread,
+)
 from xner.bench_trainer import CountingCollator, hf_encode, trainer_word_tags
 from xner.demo import generate_sentences
 from xner.features import BATCHING, IGNORE, encode
@@ -83,6 +90,30 @@ def test_repetitions_alternate_the_order_of_the_peers():
 
 def test_spread_gives_median_and_range():
     assert spread([3.0, 1.0, 2.0]) == {"values": [3.0, 1.0, 2.0], "median": 2.0, "min": 1.0, "max": 3.0}
+
+
+def test_the_matmul_peak_is_the_higher_of_its_two_measurements():
+    steady = matmul_summary("float32", [1.0e11, 1.2e11])
+    assert steady["flops_per_second"] == 1.2e11 and steady["measurements"] == [1.0e11, 1.2e11]
+    assert steady["consistent"] and "changed" not in matmul_text(steady)
+    # one measurement taken while the machine was slowed down: the peak is the other, and the report says so
+    unsteady = matmul_summary("float32", [3e10, 1.1e11])
+    assert unsteady["flops_per_second"] == 1.1e11 and not unsteady["consistent"]
+    assert "0.03, then 0.11 TFLOP/s" in matmul_text(unsteady) and "changed during the bench" in matmul_text(
+        unsteady
+    )
+
+
+def test_mfu_is_model_flops_per_median_second_over_the_peak():
+    architectures = {
+        "a": {
+            "train": {"xner": {"model_flops": 6e11, "seconds": {"median": 2.0}}},
+            "inference": {"xner": {"model_flops": 1e11, "seconds": {"median": 0.5}}},
+        }
+    }
+    add_mfu(architectures, 1e12)
+    assert architectures["a"]["train"]["xner"]["mfu"] == pytest.approx(0.3)
+    assert architectures["a"]["inference"]["xner"]["mfu"] == pytest.approx(0.2)
 
 
 def test_model_flops_count_dense_work_and_each_windows_attention(tokenizer):
@@ -256,6 +287,9 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     bench = json.loads((out / "bench.json").read_text())
+    assert len(bench["matmul"]["measurements"]) == 2 and bench["matmul"]["flops_per_second"] == max(
+        bench["matmul"]["measurements"]
+    )
     assert bench["data"] == {
         "source": "synthetic demo sentences (xner.demo)",
         "train": 160,

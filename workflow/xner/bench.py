@@ -54,7 +54,9 @@ from xner.bench_settings import (
     BenchData,
     BenchSettings,
     Measurement,
+    add_mfu,
     load_bench_data,
+    matmul_summary,
     model_flops,
     non_embedding_parameters,
     spread,
@@ -171,7 +173,6 @@ def bench_architecture(
     data: BenchData,
     settings: BenchSettings,
     device: torch.device,
-    peak_rate: float,
     work_dir: str,
     progress: Callable[[str], None] = logger.info,
 ) -> dict:
@@ -242,8 +243,8 @@ def bench_architecture(
         "train_sentences": n_train,
         "test_sentences": n_test,
         "batching": TrainSettings().batching,
-        "train": {p: summarize(ms, n_train, train_flops, peak_rate) for p, ms in train.items()},
-        "inference": {p: summarize(ms, n_test, test_flops, peak_rate) for p, ms in inference.items()},
+        "train": {p: summarize(ms, n_train, train_flops) for p, ms in train.items()},
+        "inference": {p: summarize(ms, n_test, test_flops) for p, ms in inference.items()},
         "inference_word_agreement": agreement,
         "inference_sentences_compared": compared,
         "ratios": {
@@ -316,8 +317,9 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
         )
     data = load_bench_data(panx_dir, settings)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    peak_rate = matmul_rate(device, dtype)
-    logger.info("matrix products: %.1f TFLOP/s (%s)", peak_rate / 1e12, str(dtype).removeprefix("torch."))
+    dtype_name = str(dtype).removeprefix("torch.")
+    rate_before = matmul_rate(device, dtype)
+    logger.info("matrix products: %.2f TFLOP/s (%s)", rate_before / 1e12, dtype_name)
     started = time.time()
     result = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -332,7 +334,6 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
             "val": len(data.val[0]),
             "test": len(data.test[0]),
         },
-        "matmul": {"dtype": str(dtype).removeprefix("torch."), "flops_per_second": peak_rate},
         "peers": {p: PEER_HELP[p] for p in ("xner", *settings.peers, "trainer_predict")},
         "architectures": {},
         "skipped": {},
@@ -341,7 +342,7 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
         for name in settings.architectures:
             try:
                 result["architectures"][name] = bench_architecture(
-                    ARCHITECTURES[name], data, settings, device, peak_rate, work_dir
+                    ARCHITECTURES[name], data, settings, device, work_dir
                 )
             except XnerError as error:
                 if not ARCHITECTURES[name].is_pretrained:
@@ -350,6 +351,17 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
                 logger.warning("skipping %s: %s", name, error)
                 result["skipped"][name] = str(error)
     result["seconds"] = time.time() - started
+    rate_after = matmul_rate(device, dtype)
+    logger.info("matrix products after the timings: %.2f TFLOP/s (%s)", rate_after / 1e12, dtype_name)
+    result["matmul"] = matmul_summary(dtype_name, [rate_before, rate_after])
+    if not result["matmul"]["consistent"]:
+        logger.warning(
+            "the matrix-product rate changed during the bench (%.2f then %.2f TFLOP/s): the machine was not "
+            "steady, so its timings are less comparable than usual",
+            rate_before / 1e12,
+            rate_after / 1e12,
+        )
+    add_mfu(result["architectures"], result["matmul"]["flops_per_second"])
     result["targets"] = check_targets(result)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,20 @@ def quality_markdown(q: dict) -> list[str]:
     ]
 
 
+def matmul_text(matmul: dict) -> str:
+    """The matrix-product rate that MFU is measured against, and whether it held during the bench."""
+    rates = ", then ".join(
+        f"{r / 1e12:.2f}" for r in matmul.get("measurements", [matmul["flops_per_second"]])
+    )
+    text = f"{matmul['flops_per_second'] / 1e12:.2f} TFLOP/s ({matmul['dtype']}; measured {rates} TFLOP/s)."
+    if not matmul.get("consistent", True):
+        text += (
+            " **The rate changed during the bench**: the machine was not steady, so its timings are less "
+            "comparable than usual; MFU is against the higher rate."
+        )
+    return text
+
+
 def bench_markdown(result: dict) -> str:
     """``bench.md``: the targets first, then one table per architecture."""
     import pandas as pd
@@ -128,7 +142,7 @@ def bench_markdown(result: dict) -> str:
         f"test sentences; batch size {result['settings']['batch_size']}, {result['settings']['precision']}, "
         f"{result['settings']['repetitions']} repetitions; xner's micro-batch overhead "
         f"{result['settings']['microbatch_overhead']} sub-tokens. Matrix products: "
-        f"{result['matmul']['flops_per_second'] / 1e12:.2f} TFLOP/s ({result['matmul']['dtype']}).",
+        f"{matmul_text(result['matmul'])}",
         "",
         "## Targets",
         "",
