@@ -287,6 +287,8 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     bench = json.loads((out / "bench.json").read_text())
+    assert bench["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert f"{bench['machine']['cpu_capability']} kernels" in (out / "bench.md").read_text()
     assert len(bench["matmul"]["measurements"]) == 2 and bench["matmul"]["flops_per_second"] == max(
         bench["matmul"]["measurements"]
     )

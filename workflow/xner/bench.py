@@ -297,8 +297,17 @@ def _agreement(a: list[list[str]] | None, b: list[list[str]] | None) -> tuple[fl
 
 
 def machine_info(device: torch.device) -> dict:
-    """What else of the machine the times depend on: torch's CPU threads, the CPU (and its cores, on CPU)."""
-    info = {"threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine()}
+    """What else of the machine the times depend on: torch's CPU threads, the CPU (and its cores, on CPU).
+
+    ``cpu_capability`` is the set of vector kernels torch runs on this CPU (AVX2, AVX512, ...):
+    two hosts with different ones round floats differently, which a model trained at a high
+    learning rate from random weights can amplify into a different F1.
+    """
+    info = {
+        "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
     if device.type != "cuda":
         info["cores"] = os.cpu_count()
     return info

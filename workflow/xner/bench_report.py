@@ -114,6 +114,11 @@ def quality_markdown(q: dict) -> list[str]:
     ]
 
 
+def cpu_kernels(machine: dict) -> str:
+    """``, AVX512 kernels``: torch's CPU kernel set, where the JSON records it."""
+    return f", {machine['cpu_capability']} kernels" if machine.get("cpu_capability") else ""
+
+
 def matmul_text(matmul: dict) -> str:
     """The matrix-product rate that MFU is measured against, and whether it held during the bench."""
     rates = ", then ".join(
@@ -136,7 +141,7 @@ def bench_markdown(result: dict) -> str:
         "# xner bench",
         "",
         f"{result['created']}, {result['device_type']} ({result['device_name']}, "
-        f"{result['machine']['threads']} threads), "
+        f"{result['machine']['threads']} threads{cpu_kernels(result['machine'])}), "
         f"torch {result['versions']['torch']}, transformers {result['versions']['transformers']}. "
         f"Data: {result['data']['source']}, {result['data']['train']} training and {result['data']['test']} "
         f"test sentences; batch size {result['settings']['batch_size']}, {result['settings']['precision']}, "
