@@ -114,18 +114,11 @@ def quality_markdown(q: dict) -> list[str]:
     ]
 
 
-def cpu_kernels(machine: dict) -> str:
-    """``, AVX512 kernels``: torch's CPU kernel set, where the JSON records it."""
-    return f", {machine['cpu_capability']} kernels" if machine.get("cpu_capability") else ""
-
-
 def matmul_text(matmul: dict) -> str:
     """The matrix-product rate that MFU is measured against, and whether it held during the bench."""
-    rates = ", then ".join(
-        f"{r / 1e12:.2f}" for r in matmul.get("measurements", [matmul["flops_per_second"]])
-    )
+    rates = ", then ".join(f"{r / 1e12:.2f}" for r in matmul["measurements"])
     text = f"{matmul['flops_per_second'] / 1e12:.2f} TFLOP/s ({matmul['dtype']}; measured {rates} TFLOP/s)."
-    if not matmul.get("consistent", True):
+    if not matmul["consistent"]:
         text += (
             " **The rate changed during the bench**: the machine was not steady, so its timings are less "
             "comparable than usual; MFU is against the higher rate."
@@ -141,7 +134,7 @@ def bench_markdown(result: dict) -> str:
         "# xner bench",
         "",
         f"{result['created']}, {result['device_type']} ({result['device_name']}, "
-        f"{result['machine']['threads']} threads{cpu_kernels(result['machine'])}), "
+        f"{result['machine']['threads']} threads, {result['machine']['cpu_capability']} kernels), "
         f"torch {result['versions']['torch']}, transformers {result['versions']['transformers']}. "
         f"Data: {result['data']['source']}, {result['data']['train']} training and {result['data']['test']} "
         f"test sentences; batch size {result['settings']['batch_size']}, {result['settings']['precision']}, "

@@ -213,9 +213,8 @@ def summarize(measurements: list[Measurement], sentences: int, flops: float) -> 
     }
 
 
-MATMUL_DISAGREEMENT = (
-    1.5  # the two measurements of the matrix-product rate differ by more: said in the report
-)
+# the two measurements of the matrix-product rate differ by more than this factor: said in the report
+MATMUL_DISAGREEMENT = 1.5
 
 
 def matmul_summary(dtype: str, rates: Sequence[float]) -> dict:
