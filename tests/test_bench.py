@@ -16,7 +16,7 @@ import torch
 from conftest import CORES, run_xner
 from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
 from xner.bench import _agreement, rep_order
-from xner.bench_report import check_targets, matmul_text, padding_bound_text
+from xner.bench_report import check_targets, matmul_text, positions_ratio_text
 from xner.bench_settings import (
     BenchSettings,
     add_mfu,
@@ -200,8 +200,8 @@ def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, sec
     return {"device_type": device, "architectures": {n: arch for n in names}}
 
 
-def test_padding_bound_is_the_ratio_of_positions_computed():
-    text = padding_bound_text(
+def test_positions_ratio_is_trainer_positions_over_xner_positions():
+    text = positions_ratio_text(
         {"xner": {"padded_tokens": 52564}, "trainer_predict": {"padded_tokens": 167520}}
     )
     assert "Trainer.predict 167,520, xner 52,564, so 3.19× as many" in text
@@ -346,7 +346,7 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
     }
     md = (out / "bench.md").read_text()
     assert "## Targets" in md and "trainer_pad256" in md
-    assert padding_bound_text(arch["inference"]) in md
+    assert positions_ratio_text(arch["inference"]) in md
 
 
 def test_a_pretrained_encoder_out_of_reach_is_skipped_with_the_reason(tmp_path):

@@ -126,7 +126,7 @@ def matmul_text(matmul: dict) -> str:
     return text
 
 
-def padding_bound_text(inference: dict) -> str:
+def positions_ratio_text(inference: dict) -> str:
     """How many more positions ``Trainer.predict`` computes than xner: what removing padding alone can give."""
     ours, theirs = inference["xner"]["padded_tokens"], inference["trainer_predict"]["padded_tokens"]
     return (
@@ -193,7 +193,7 @@ def bench_markdown(result: dict) -> str:
                         ),
                     }
                 )
-        lines += [markdown_table(pd.DataFrame(rows)), "", padding_bound_text(arch["inference"]), ""]
+        lines += [markdown_table(pd.DataFrame(rows)), "", positions_ratio_text(arch["inference"]), ""]
         if "quality" in arch:
             lines += quality_markdown(arch["quality"])
     lines += ["Peers:", ""] + [f"- `{p}`: {text}" for p, text in result["peers"].items()] + [""]
