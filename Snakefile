@@ -58,6 +58,7 @@ localrules:
     demo_data,
     parse,
     split,
+    budget,
     data_stats,
     tiny_model,
     models,

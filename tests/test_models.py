@@ -365,6 +365,19 @@ def test_a_seeded_head_is_reproducible(tiny_dirs):
 
 
 @pytest.mark.parametrize("family", random_models.FAMILIES)
+def test_from_scratch_is_the_architecture_without_its_weights(tiny_dirs, family):
+    pretrained = load_model(str(tiny_dirs[family]), seed=1)
+    scratch, again = (load_model(str(tiny_dirs[family]), seed=1, from_scratch=True) for _ in range(2))
+    assert type(scratch) is type(pretrained) and scratch.config.id2label == pretrained.config.id2label
+    ours, theirs, same = scratch.state_dict(), pretrained.state_dict(), again.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(ours[k].shape == theirs[k].shape for k in ours)
+    embeddings = next(k for k in ours if k.endswith("word_embeddings.weight"))
+    assert not torch.allclose(ours[embeddings], theirs[embeddings])  # nothing of the checkpoint is loaded
+    assert all(torch.equal(ours[k], same[k]) for k in ours)  # drawn from the seed alone
+
+
+@pytest.mark.parametrize("family", random_models.FAMILIES)
 def test_freeze_encoder_trains_only_the_head(tiny_dirs, family):
     torch.manual_seed(0)
     model = load_model(str(tiny_dirs[family]))

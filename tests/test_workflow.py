@@ -477,6 +477,106 @@ def test_an_added_test_language_is_evaluated_alone_without_retraining(tmp_path):
     assert json.loads((evals / "en.json").read_text())["test_lang"] == "en"
 
 
+# The demo's plan (demo/config.yaml, nothing made yet), job for job, as it was before budgets existed.
+DEMO_PLAN = {
+    "demo_data": 1,
+    "download": 3,
+    "parse": 3,
+    "split": 3,
+    "data_stats": 1,
+    "tiny_model": 1,
+    "models": 1,
+    "speed_model": 1,
+    "train": 2,
+    "evaluate": 2,
+    "speed_table": 1,
+    "training_curves": 2,
+    "export_evaluation": 6,
+    "experiment_errors": 1,
+    "scores": 1,
+    "significance": 1,
+    "experiment_figures": 1,
+    "experiment_table": 1,
+    "all": 1,
+    "total": 33,
+}
+DEMO_SPLIT_EN = (
+    "python -m xner split --train results/data/en/train.parquet --test results/data/en/dev.parquet"
+    " --train-out results/splits/en/train.parquet --val-out results/splits/en/val.parquet"
+    " --test-out results/splits/en/test.parquet --val-fraction 0.2 --seed 42"
+    " --length-bins 0 5 10 15 20 25 30 40 100 > results/logs/split/en.log 2>&1"
+)
+
+
+def test_budgets_make_budgeted_splits_and_a_config_without_them_plans_as_before(tmp_path):
+    from xner.io import read_sentences
+
+    demo = yaml.safe_load((ROOT / "demo" / "config.yaml").read_text())
+    config = write_config(tmp_path / "c.yaml", demo)
+    plan = snakemake(tmp_path, "-n", "-p", configfile=config)
+    out = plan.stdout + plan.stderr
+    assert plan.returncode == 0, out[-3000:]
+    assert job_counts(out) == DEMO_PLAN
+    assert f"Shell command: {DEMO_SPLIT_EN}\n" in out and "@" not in out.split("Job stats:")[0]
+    first = snakemake(tmp_path, "data", configfile=config)
+    assert first.returncode == 0, first.stderr[-3000:]
+    splits = tmp_path / "results" / "splits"
+    made = {path: path.stat().st_mtime_ns for path in splits.rglob("*.parquet")}
+
+    # budgeted mixtures: two budget jobs and the statistics, no split again
+    demo["experiments"]["few-shot"] = {
+        "models": ["tiny"],
+        "train": ["en@20+de@10", ["de@10"]],
+        "test": ["de"],
+    }
+    config = write_config(tmp_path / "c.yaml", demo)
+    plan = snakemake(tmp_path, "-n", "-p", configfile=config)
+    out = plan.stdout + plan.stderr
+    assert plan.returncode == 0, out[-3000:]
+    jobs = job_counts(out)
+    assert (jobs["budget"], jobs["train"], "split" in jobs) == (2, 4, False), jobs
+    assert (
+        "--train results/splits/en/train@20.parquet results/splits/de/train@10.parquet"
+        " --val results/splits/en/val@20.parquet results/splits/de/val@10.parquet"
+    ) in out
+    assert "--out-dir results/runs/tiny/en@20+de@10/base" in out and "--train-langs de@10 " in out
+    second = snakemake(tmp_path, "data", configfile=config)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert all(path.stat().st_mtime_ns == mtime for path, mtime in made.items())
+    sizes = {
+        path.relative_to(splits).as_posix(): read_sentences(path).num_rows for path in splits.rglob("*@*")
+    }
+    # 1200 train and 300 val sentences per language: val keeps a quarter (10 x 300 / 1200 = 2.5 -> 3)
+    assert sizes == {
+        "en/train@20.parquet": 20,
+        "en/val@20.parquet": 5,
+        "de/train@10.parquet": 10,
+        "de/val@10.parquet": 3,
+    }
+    for lang, budget in (("en", 20), ("de", 10)):
+        ids = read_sentences(splits / lang / f"train@{budget}.parquet").column("id").to_pylist()
+        assert ids == sorted(ids) and set(ids) <= set(
+            read_sentences(splits / lang / "train.parquet")["id"].to_pylist()
+        )
+    stats = read_stats(tmp_path)
+    assert (
+        stats["en@20+de@10", "train+val"]["sentences"] == 38
+        and stats["de@10", "train+val"]["sentences"] == 13
+    )
+
+    # a test budget: the split reruns, and each test split holds the first 100 of its order
+    demo["split"] = {"test_budget": 100}
+    config = write_config(tmp_path / "c.yaml", demo)
+    third = snakemake(tmp_path, "data", configfile=config)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert {read_sentences(splits / lang / "test.parquet").num_rows for lang in ("en", "de", "sw")} == {100}
+    assert (
+        "en: test budget 100 of 500 sentences"
+        in (tmp_path / "results" / "logs" / "split" / "en.log").read_text()
+    )
+    assert read_stats(tmp_path)["en@20+de@10", "train+val"]["sentences"] == 38  # the same sentences
+
+
 def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(tmp_path):
     from test_hub_models import COMMIT, fill_hub_cache
     from xner.demo import generate_sentences

@@ -4,17 +4,48 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
-from xner.config import training_mixtures
-from xner.labels import PANX_SPLITS, STUDY_SPLITS
+from xner.config import (
+    BUDGET_MARK,
+    BUDGET_PATTERN,
+    budgeted_name,
+    mixture_name,
+    training_mixtures,
+)
+from xner.labels import PANX_SPLITS, STUDY_SPLITS, TRAINING_SPLITS
 from xner.sources import locate
 
 LANGUAGES = config["data"]["languages"]
-MIXTURES = ["+".join(mixture) for mixture in training_mixtures(config)]
+MIXTURES = [mixture_name(mixture) for mixture in training_mixtures(config)]
+LANG_PATTERN = r"[a-z]+(?:-[a-z]+)*"
+
+
+def split_table(lang, split, budget=None):
+    """A study split table: results/splits/{lang}/{split}.parquet, or with a budget {split}@{budget}.parquet."""
+    return f"results/splits/{lang}/{budgeted_name(split, budget)}.parquet"
+
+
+# The split's option ` --test-budget N` (config key split.test_budget), or nothing; without a
+# budget the split's command line stays as it always was, so that no split reruns.
+TEST_BUDGET = config["split"]["test_budget"]
+TEST_BUDGET_OPTION = "" if TEST_BUDGET is None else f" --test-budget {TEST_BUDGET}"
+
+
+# The budgeted train and val tables of the training mixtures (rule budget), for the statistics.
+BUDGETED_TABLES = list(
+    dict.fromkeys(
+        split_table(lang, split, budget)
+        for mixture in training_mixtures(config)
+        for lang, budget in mixture
+        if budget is not None
+        for split in TRAINING_SPLITS
+    )
+)
 
 
 wildcard_constraints:
-    lang=r"[a-z]+(?:-[a-z]+)*",
+    lang=LANG_PATTERN,
     split="|".join(dict.fromkeys(PANX_SPLITS + STUDY_SPLITS)),
+    budget=BUDGET_PATTERN,
 
 
 # Made by rule fetch_panx_archive from a data.path URL of panx_dataset.tar, once for all languages.
@@ -53,9 +84,13 @@ EVALUATIONS = [
 ]
 
 
+# a training mixture: languages joined by +, each with an optional budget (en@2000+de)
+MEMBER_PATTERN = f"{LANG_PATTERN}(?:{BUDGET_MARK}{BUDGET_PATTERN})?"
+
+
 wildcard_constraints:
     model=r"[^/]+",
-    langs=r"[a-z]+(?:-[a-z]+)*(?:\+[a-z]+(?:-[a-z]+)*)*",
+    langs=rf"{MEMBER_PATTERN}(?:\+{MEMBER_PATTERN})*",
     variant=r"[^/]+",
 
 
@@ -78,8 +113,8 @@ def builds_model(path):
 def train_inputs(wildcards):
     run = get_run(wildcards)
     inputs = {
-        "train": [f"results/splits/{lang}/train.parquet" for lang in run.train_langs],
-        "val": [f"results/splits/{lang}/val.parquet" for lang in run.train_langs],
+        split: [split_table(lang, split, budget) for lang, budget in run.members]
+        for split in TRAINING_SPLITS
     }
     if config["track_test_langs"]:
         inputs["track"] = [

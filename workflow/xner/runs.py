@@ -2,7 +2,8 @@
 
 A *run* is one training job, identified by ``(model, langs, variant)`` and
 written to ``results/runs/{model}/{langs}/{variant}/``: ``langs`` is the
-training languages joined by ``+`` in config order, and ``variant`` is ``base``
+training languages joined by ``+`` in config order, each with its budget if it
+has one (``en@2000+de@500``; ``en+de`` without budgets), and ``variant`` is ``base``
 or a short readable slug of the hyperparameters that differ from the run's
 defaults (``training`` overridden by the model's own settings), e.g. ``lr1e-4``,
 ``frozen``, ``frozen-seed2``. The slug depends only on those differences, so the
@@ -16,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from xner.config import MODEL_KEYS, parse_mixture
+from xner.config import MODEL_KEYS, Member, mixture_name, parse_mixture
 from xner.errors import ConfigError
+from xner.pypi_models import SCHEME as PYPI_SCHEME
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class TrainSettings:
     lr_factor: float = 0.1
     weight_decay: float = 0.01
     freeze_encoder: bool = False
+    from_scratch: bool = False
     grad_clip: float = 0.0
     max_length: int = 256
     seed: int = 42
@@ -49,6 +52,8 @@ HPARAM_HELP: dict[str, str] = {
     "lr_factor": "ReduceLROnPlateau factor",
     "weight_decay": "AdamW weight decay",
     "freeze_encoder": "train only the classification head",
+    "from_scratch": "initialise the encoder at random (its architecture and tokenizer kept) instead of "
+    "loading its pretrained weights: the floor that transfer is measured against",
     "grad_clip": "clip the gradient norm to this value (0: off)",
     "max_length": "most sub-words per window; longer sentences are split into windows",
     "seed": "random seed of initialisation, dropout and batch order",
@@ -61,6 +66,7 @@ HPARAM_HELP: dict[str, str] = {
 # Hyperparameters in slug order, each with its short name in the slug.
 SLUG_NAMES: dict[str, str] = {
     "freeze_encoder": "frozen",
+    "from_scratch": "scratch",
     "lr": "lr",
     "batch_size": "bs",
     "epochs": "ep",
@@ -76,10 +82,20 @@ SLUG_NAMES: dict[str, str] = {
     "seed": "seed",
 }
 
+# A switch in the slug: its word when on, and when off (where a model's default turns it on).
+BOOLEAN_SLUGS: dict[str, tuple[str, str]] = {
+    "freeze_encoder": ("frozen", "unfrozen"),
+    "from_scratch": ("scratch", "pretrained"),
+}
+
 
 @dataclass(frozen=True)
 class Run:
-    """One training job and the languages it is tested on."""
+    """One training job and the languages it is tested on.
+
+    ``train_budgets`` gives each of ``train_langs`` its budget (the first N
+    sentences of its stratified order; None: all of them); it defaults to none.
+    """
 
     model: str
     model_path: str
@@ -88,10 +104,22 @@ class Run:
     hparams: Mapping[str, Any] = field(compare=False, hash=False)
     test_langs: tuple[str, ...] = field(default=(), compare=False, hash=False)
     experiments: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    train_budgets: tuple[int | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.train_budgets:
+            object.__setattr__(self, "train_budgets", (None,) * len(self.train_langs))
+        if len(self.train_budgets) != len(self.train_langs):
+            raise ValueError(f"budgets {self.train_budgets} do not match the languages {self.train_langs}")
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        """The training mixture: each language with its budget."""
+        return tuple(Member(*pair) for pair in zip(self.train_langs, self.train_budgets))
 
     @property
     def langs(self) -> str:
-        return "+".join(self.train_langs)
+        return mixture_name(self.members)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -118,8 +146,8 @@ def variant_slug(hparams: Mapping[str, Any], defaults: Mapping[str, Any]) -> str
         if key not in hparams or hparams[key] == defaults.get(key):
             continue
         value = hparams[key]
-        if key == "freeze_encoder":
-            parts.append("frozen" if value else "unfrozen")
+        if key in BOOLEAN_SLUGS:
+            parts.append(BOOLEAN_SLUGS[key][0 if value else 1])
         else:
             parts.append(f"{short}{format_value(value)}")
     unknown = sorted(set(hparams) - set(SLUG_NAMES))
@@ -147,12 +175,17 @@ def cli_options(hparams: Mapping[str, Any]) -> str:
 
 
 def model_settings(config: Mapping, name: str) -> tuple[str, dict[str, Any]]:
-    """A model's path and its defaults: ``training`` overridden by the model's own settings."""
+    """A model's path and its defaults: ``training`` overridden by the model's own settings.
+
+    The path is a hub id, a local directory, or for ``models.NAME.pypi`` the model source
+    ``pypi:NAME==VERSION`` that every command loading a model accepts.
+    """
     entry = config["models"][name]
     if isinstance(entry, str):
         return entry, dict(config["training"])
     overrides = {k: v for k, v in entry.items() if k not in MODEL_KEYS}
-    return entry["path"], {**config["training"], **overrides}
+    path = entry["path"] if "path" in entry else f"{PYPI_SCHEME}{entry['pypi']}"
+    return path, {**config["training"], **overrides}
 
 
 def model_revision(config: Mapping, name: str) -> str | None:
@@ -205,12 +238,14 @@ def expand_runs(config: Mapping) -> list[Run]:
             for model in block["models"]:
                 path, defaults = model_settings(config, model)
                 for mixture in block["train"]:
-                    train_langs = parse_mixture(mixture)
+                    members = parse_mixture(mixture)
+                    train_langs = tuple(member.lang for member in members)
+                    budgets = tuple(member.budget for member in members)
                     for point in _grid_points(block.get("grid", {})):
                         for seed in seeds:
                             hparams = {**defaults, **point, **({} if seed is None else {"seed": seed})}
                             variant = variant_slug(hparams, defaults)
-                            run = Run(model, path, train_langs, variant, hparams)
+                            run = Run(model, path, train_langs, variant, hparams, train_budgets=budgets)
                             old = runs.get(run.key, run)
                             runs[run.key] = Run(
                                 model,
@@ -220,6 +255,7 @@ def expand_runs(config: Mapping) -> list[Run]:
                                 hparams,
                                 tuple(dict.fromkeys(old.test_langs + tuple(experiment["test"]))),
                                 tuple(dict.fromkeys(old.experiments + (exp_name,))),
+                                train_budgets=budgets,
                             )
     return list(runs.values())
 

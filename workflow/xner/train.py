@@ -93,26 +93,32 @@ class RunData:
     val: tuple[list[list[str]], list[list[str]]]
     tracked: dict[str, tuple[list[list[str]], list[list[str]]]] = field(default_factory=dict)
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # sentences read from each table of the training and validation mixtures, by path as given
+    tables: dict[str, int] = field(default_factory=dict)
 
 
 def load_run_data(train: Sequence[Path], val: Sequence[Path], tracked: Mapping[str, Path]) -> RunData:
     """Read and concatenate the split tables (in the order given)."""
     sizes: dict[str, dict[str, int]] = {}
+    tables: dict[str, int] = {}
 
-    def read(paths: Sequence[Path], name: str):
+    def read(paths: Sequence[Path], name: str, record: bool = True):
         tokens, tags = [], []
         for path in paths:
             table = read_sentences(path)
             tokens += table.column("tokens").to_pylist()
             tags += table.column("tags").to_pylist()
+            if record:
+                tables[str(path)] = table.num_rows
         sizes[name] = {"sentences": len(tokens), "words": sum(map(len, tokens))}
         return tokens, tags
 
     return RunData(
         train=read(train, "train"),
         val=read(val, "val"),
-        tracked={lang: read([path], f"test_{lang}") for lang, path in tracked.items()},
+        tracked={lang: read([path], f"test_{lang}", record=False) for lang, path in tracked.items()},
         sizes=sizes,
+        tables=tables,
     )
 
 
@@ -159,7 +165,7 @@ def train(
 
     # Model and data
     tokenizer = load_tokenizer(load_from or model_path)
-    model = load_model(load_from or model_path).to(dev)
+    model = load_model(load_from or model_path, from_scratch=settings.from_scratch).to(dev)
     if settings.freeze_encoder:
         freeze_encoder(model)
     trainable, total = count_parameters(model)
@@ -277,6 +283,7 @@ def train(
         "hyperparameters": asdict(settings),
         "data": {
             **data.sizes,
+            "tables": data.tables,
             "train_windows": len(train_enc),
             "train_subtokens": train_enc.n_tokens,
             "windowed_sentences": train_enc.windowed_sentences,
