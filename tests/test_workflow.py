@@ -233,6 +233,18 @@ def test_demo_end_to_end(tmp_path):
         "figures/runs/tiny/en/base.png",
     ):
         assert (results / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+    # The results page: the tables' numbers, and its figures beside it
+    page = (results / "report" / "results.md").read_text()
+    assert page.startswith("# xner: cross-lingual NER on PAN-X\n") and "### demo" in page
+    en_f1 = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())["micro"]
+    low, high = en_f1["f1_ci"]
+    assert f"| tiny · en | 1 | {en_f1['f1']:.3f} [{low:.3f}, {high:.3f}] |" in page
+    assert sorted(p.name for p in (results / "report" / "results").iterdir()) == [
+        "demo-errors.png",
+        "demo-f1_by_type.png",
+        "demo-transfer.png",
+    ]
+    assert "](results/demo-transfer.png)" in page
 
     # The speed table: the tiny model timed on the English training split, the study beside it
     with open(results / "tables" / "speed.csv", newline="") as f:
@@ -497,8 +509,9 @@ DEMO_PLAN = {
     "significance": 1,
     "experiment_figures": 1,
     "experiment_table": 1,
+    "results_page": 1,
     "all": 1,
-    "total": 33,
+    "total": 34,
 }
 DEMO_SPLIT_EN = (
     "python -m xner split --train results/data/en/train.parquet --test results/data/en/dev.parquet"

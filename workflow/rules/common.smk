@@ -210,6 +210,18 @@ EXPERIMENT_FIGURES = [
 SIGNIFICANCE_TABLES = [
     f"results/tables/significance/{name}.csv" for name in config["experiments"]
 ]
+# The study's results page (config section report), with its figures in the folder named like it.
+RESULTS_PAGE = f"results/report/{config['report']['page']}.md"
+
+
+def experiment_descriptions(wildcards):
+    """`NAME=TEXT ...` of the experiments' descriptions, for `xner results-page --describe`."""
+    return " ".join(
+        shlex.quote(f"{name}={' '.join(experiment.get('description', '').split())}")
+        for name, experiment in config["experiments"].items()
+    )
+
+
 TEST_LANGS = list(
     dict.fromkeys(lang for run in RUNS.values() for lang in run.test_langs)
 )

@@ -190,3 +190,41 @@ rule training_curves:
     shell:
         "python -m xner plot-curves --history {input.history} --summary {input.summary}"
         " --out {output} > {log} 2>&1"
+
+
+# The study's results as one Markdown page with its figures beside it (config section report).
+rule results_page:
+    input:
+        scores="results/tables/scores.csv",
+        runs="results/tables/runs.csv",
+        cost="results/tables/cost.csv",
+        data_stats="results/tables/data_stats.csv",
+        tables=[path.replace(".csv", ".md") for path in EXPERIMENT_TABLES],
+        significance=SIGNIFICANCE_TABLES,
+        figures=EXPERIMENT_FIGURES,
+        code=[TABLES_CODE, f"{XNER_SRC}/xner/results_page.py"],
+    output:
+        page="results/report/{page}.md",
+        figures=directory("results/report/{page}"),
+    log:
+        "results/logs/results_page/{page}.log",
+    wildcard_constraints:
+        page=r"[A-Za-z0-9_-]+",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        slurm_account=slurm_account,
+        mem_mb=2000,
+        runtime=10,
+    params:
+        title=config["report"]["title"],
+        experiments=list(config["experiments"]),
+        descriptions=experiment_descriptions,
+        test_langs=TEST_LANGS,
+    shell:
+        "python -m xner results-page --title {params.title:q} --scores {input.scores}"
+        " --runs-table {input.runs} --cost {input.cost} --data-stats {input.data_stats}"
+        " --experiments {params.experiments} --describe {params.descriptions}"
+        " --experiment-tables {input.tables} --significance {input.significance}"
+        " --figures {input.figures} --test-langs {params.test_langs}"
+        " --out {output.page} > {log} 2>&1"

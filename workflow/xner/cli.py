@@ -917,6 +917,68 @@ def _run_plot_errors(args: argparse.Namespace) -> None:
     )
 
 
+def _add_results_page(p: argparse.ArgumentParser) -> None:
+    """a study's results as one Markdown page with its figures, from its tables
+
+    Write OUT (Markdown) and, in the folder beside it named like it, the experiments' figures: the data,
+    the transfer table (micro F1 with intervals or ± std over seeds), strict and lenient side by side,
+    each experiment's figures, table and significance outcomes, and every run's times. Reads only the
+    study's tables and figures; written whole or not at all.
+    """
+    p.add_argument("--title", required=True, help="the page's title")
+    p.add_argument("--scores", required=True, type=Path, help="scores.csv (made by xner scores)")
+    p.add_argument("--runs-table", required=True, type=Path, help="runs.csv (made by xner scores)")
+    p.add_argument("--cost", required=True, type=Path, help="cost.csv (made by xner scores)")
+    p.add_argument("--data-stats", required=True, type=Path, help="data_stats.csv (made by xner stats)")
+    p.add_argument("--experiments", nargs="*", default=[], help="the experiments, in page order")
+    p.add_argument(
+        "--describe", nargs="*", default=[], metavar="NAME=TEXT", help="each experiment's description"
+    )
+    p.add_argument(
+        "--experiment-tables", nargs="*", default=[], type=Path, help="experiments/NAME.md of each experiment"
+    )
+    p.add_argument(
+        "--significance", nargs="*", default=[], type=Path, help="significance/NAME.csv of each experiment"
+    )
+    p.add_argument(
+        "--figures", nargs="*", default=[], type=Path, help="the experiments' figures, NAME/FIGURE.png"
+    )
+    _add_test_langs(p, required=True)
+    p.add_argument(
+        "--out", required=True, type=Path, help="output: the page (its figures go to OUT without .md)"
+    )
+    p.set_defaults(func=_run_results_page)
+
+
+def _run_results_page(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from xner.results_page import experiments_from, write_page
+    from xner.tables import read_csv
+
+    names = {"--experiment-tables": args.experiment_tables, "--significance": args.significance}
+    for option, paths in names.items():
+        missing = sorted(set(args.experiments) - {path.stem for path in paths})
+        if missing:
+            raise XnerError(f"{option} has no file for the experiment(s) {', '.join(missing)}")
+    write_page(
+        args.out,
+        title=args.title,
+        scores=read_csv(args.scores),
+        runs=read_csv(args.runs_table),
+        cost=pd.read_csv(args.cost),
+        data_stats=pd.read_csv(args.data_stats, keep_default_na=False, dtype={"langs": str}),
+        experiments=experiments_from(
+            args.experiments,
+            _pairs(args.describe, "--describe", "NAME=TEXT"),
+            args.experiment_tables,
+            args.significance,
+            args.figures,
+        ),
+        test_langs=args.test_langs,
+    )
+
+
 def _add_check_config(p: argparse.ArgumentParser) -> None:
     """validate a config file and print it with every default filled in
 
@@ -1152,6 +1214,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_plot_curves,
         _add_plot_experiment,
         _add_plot_errors,
+        _add_results_page,
         _add_check_config,
         _add_speed,
         _add_speed_table,

@@ -280,14 +280,17 @@ AVERAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def transfer_table(scores: pd.DataFrame, test_langs: Sequence[str] | None = None) -> pd.DataFrame:
-    """The transfer matrix as one table: the setting; per test language macro F1 (strict), its ``_std``
-    and, for a single seed, its interval; then the unweighted averages over the test languages
-    (:data:`AVERAGES`), each a mean over seeds of the runs' averages with its ``_std``.
+def transfer_table(
+    scores: pd.DataFrame, test_langs: Sequence[str] | None = None, metric: str = "macro", mode: str = "strict"
+) -> pd.DataFrame:
+    """The transfer matrix as one table: the setting; per test language F1 of ``metric`` in ``mode``
+    (macro, strict by default), its ``_std`` and, for a single seed, its interval; then the unweighted
+    averages over the test languages (:data:`AVERAGES`), each a mean over seeds of the runs' averages
+    with its ``_std``.
     """
     langs = list(test_langs) if test_langs else list(dict.fromkeys(scores["test_lang"]))
-    rows = in_mode(scores, "strict")
-    cells = rows[(rows["type"] == "macro") & rows["test_lang"].isin(langs)].pivot(
+    rows = in_mode(scores, mode)
+    cells = rows[(rows["type"] == metric) & rows["test_lang"].isin(langs)].pivot(
         index=[*RUN_KEY, "setting"], columns="test_lang", values=["f1", "f1_ci_low", "f1_ci_high"]
     )
     wide = pd.DataFrame(index=cells.index)

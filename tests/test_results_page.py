@@ -1,0 +1,117 @@
+"""xner.results_page: a study's page from hand-made tables (the demo's page is checked end to end)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from test_tables import EVALS, SUMMARIES
+from xner.io import write_table
+from xner.results_page import Experiment, data_section, modes_section, significance_section, transfer_section
+from xner.results_page import write_page as write_results_page
+from xner.tables import cost_table, runs_table, scores_table
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(20)
+
+
+@pytest.fixture
+def scores() -> pd.DataFrame:
+    return scores_table(EVALS, SUMMARIES)
+
+
+def test_the_transfer_table_shows_intervals_for_one_seed_and_std_for_several(scores):
+    text = transfer_section(scores, ["en", "de"])
+    lines = text.splitlines()
+    assert lines[0] == "| setting | seeds | en | de | average | average, lenient |"
+    # mbert · en has two seeds (base is seed 42, seed1): mean ± std of micro F1, no interval
+    assert "| mbert · en | 2 | 0.830 ± 0.071 | 0.650 ± 0.071 | 0.740 | 0.750 |" in lines
+    # one seed: micro F1 and its interval
+    assert "| mbert · en+de | 1 | 0.900 [0.880, 0.920] | 0.850 [0.830, 0.870] | 0.875 | 0.885 |" in lines
+
+
+def test_strict_and_lenient_sit_side_by_side(scores):
+    lines = modes_section(scores, ["en", "de"]).splitlines()
+    assert lines[0] == "| setting | en | de |"
+    assert "| mbert · en+de | 0.900 / 0.910 | 0.850 / 0.860 |" in lines
+
+
+def test_the_data_table_has_a_row_per_language_and_names_the_mixtures():
+    stats = pd.DataFrame(
+        [
+            ("en", "train", 16000),
+            ("en", "val", 4000),
+            ("en", "test", 1000),
+            ("sw", "train", 800),
+            ("sw", "val", 200),
+            ("sw", "test", 1000),
+            ("en@2000+sw@100", "train+val", 2625),
+        ],
+        columns=["langs", "split", "sentences"],
+    )
+    text = data_section(stats, ["en", "sw"])
+    assert "| en | 16000 | 4000 | 1000 |" in text and "| sw | 800 | 200 | 1000 |" in text
+    assert "en@2000+sw@100 2625" in text
+
+
+def test_only_the_deciding_comparisons_are_shown():
+    rows = [
+        # two seed pairs and the seed-level row: the seed-level row decides
+        ("train", "m · en", "m · en+de", "de", "sentences", "1", "1", 0.1, 0.2, 0.04, False),
+        ("train", "m · en", "m · en+de", "de", "sentences", "2", "2", 0.1, 0.2, 0.03, False),
+        ("train", "m · en", "m · en+de", "de", "seeds", "1,2", "1,2", -0.1, 0.001, 0.002, True),
+    ]
+    columns = ["factor", "a", "b", "test_lang", "level", "seeds_a", "seeds_b", "difference", "p_value"]
+    columns += ["p_holm", "significant"]
+    table = pd.DataFrame(rows, columns=columns)
+    for column in ("f1_a", "f1_b", "std_a", "std_b", "difference_ci_low", "difference_ci_high"):
+        table[column] = 0.5
+    text = significance_section(table)
+    assert text.count("| m · en | m · en+de | de |") == 1 and "| seeds |" in text
+    assert "1 of 1 comparisons significant" in text
+    assert "nothing is compared" in significance_section(table.iloc[0:0])
+
+
+def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
+    runs = runs_table(SUMMARIES)
+    (tmp_path / "figures" / "demo").mkdir(parents=True)
+    figure = tmp_path / "figures" / "demo" / "transfer.png"
+    figure.write_bytes(PNG)
+    write_table(pd.DataFrame({"model": ["mbert"]}), tmp_path / "demo.csv", tmp_path / "demo.md")
+    significance = tmp_path / "significance.csv"
+    significance.write_text("factor,a,b,test_lang,level,significant\n")
+    stats = pd.DataFrame(
+        [("en", s, 10) for s in ("train", "val", "test")], columns=["langs", "split", "sentences"]
+    )
+    experiment = Experiment("demo", "A demo.", tmp_path / "demo.md", significance, (figure,))
+    out = tmp_path / "report" / "page.md"
+    write_results_page(
+        out,
+        title="A study",
+        scores=scores,
+        runs=runs,
+        cost=cost_table(runs),
+        data_stats=stats,
+        experiments=[experiment],
+        test_langs=["en", "de"],
+    )
+    text = out.read_text()
+    assert text.startswith("# A study\n") and "### demo\n\nA demo.\n" in text
+    assert "![demo: transfer](page/demo-transfer.png)" in text
+    assert (tmp_path / "report" / "page" / "demo-transfer.png").read_bytes() == PNG
+    assert "In all: 3 runs, 10.0 minutes of training" in text
+    # a figure that cannot be copied: neither the page nor its folder is changed
+    figure.unlink()
+    with pytest.raises(FileNotFoundError):
+        write_results_page(
+            out,
+            title="Another",
+            scores=scores,
+            runs=runs,
+            cost=cost_table(runs),
+            data_stats=stats,
+            experiments=[experiment],
+            test_langs=["en"],
+        )
+    assert out.read_text() == text and [p.name for p in out.parent.iterdir()] == ["page", "page.md"]
