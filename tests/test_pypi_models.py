@@ -170,6 +170,49 @@ def minilm() -> Path:
         pytest.skip(f"the pretrained encoder is not to be had here: {error}")
 
 
+def fine_tuned_f1(path: Path, panx_dir: Path, tests: dict[str, str], from_scratch: bool) -> dict[str, float]:
+    """Micro F1 on the first 500 sentences of each ``tests`` file (language -> PAN-X file name) after two
+    epochs (126 steps) on the first 1000 English training sentences; the encoder pretrained or from scratch."""
+    import torch
+
+    from xner.data import read_panx_tsv
+    from xner.evaluate import predict
+    from xner.features import encode
+    from xner.models import load_model, load_tokenizer
+    from xner.runs import TrainSettings
+    from xner.scoring import score
+    from xner.train import make_optimizer, train_one_epoch
+
+    train = read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv")
+    tokenizer = load_tokenizer(path)
+    train_enc = encode(tokenizer, train.tokens[:1000], train.tags[:1000])
+    settings = TrainSettings(lr=1e-4, batch_size=16, batching="random", seed=1)
+    cpu = torch.device("cpu")
+    torch.manual_seed(1)
+    model = load_model(path, seed=1, from_scratch=from_scratch)
+    optimizer = make_optimizer(model, settings, cpu)
+    for epoch in (1, 2):
+        train_one_epoch(
+            model,
+            optimizer,
+            train_enc,
+            settings,
+            epoch=epoch,
+            pad_id=tokenizer.pad_token_id,
+            device=cpu,
+            precision="fp32",
+        )
+    f1 = {}
+    for lang, name in tests.items():
+        test = read_panx_tsv(panx_dir / "xtreme" / name)
+        encoded = encode(tokenizer, test.tokens[:500], test.tags[:500])
+        tags = predict(
+            model, encoded, batch_size=128, pad_id=tokenizer.pad_token_id, device=cpu, precision="fp32"
+        ).tags
+        f1[lang] = score(test.tags[:500], tags)["micro"]["f1"]
+    return f1
+
+
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
@@ -178,52 +221,10 @@ def test_pretrained_weights_are_loaded_and_used(minilm, panx_dir):
     No tiny random model can show that weights are really loaded: a loader that
     silently drops them would still train, but start from scratch.
     """
-    import torch
-    from transformers import AutoConfig, AutoModelForTokenClassification
-
-    from xner.data import read_panx_tsv
-    from xner.evaluate import predict
-    from xner.features import encode
-    from xner.labels import LABELS
-    from xner.models import load_model, load_tokenizer
-    from xner.runs import TrainSettings
-    from xner.scoring import score
-    from xner.train import make_optimizer, train_one_epoch
-
-    train, dev = (
-        read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv"),
-        read_panx_tsv(panx_dir / "xtreme" / "dev-en.tsv"),
+    pretrained, scratch = (
+        fine_tuned_f1(minilm, panx_dir, {"en": "dev-en.tsv"}, from_scratch) for from_scratch in (False, True)
     )
-    tokenizer = load_tokenizer(minilm)
-    train_enc = encode(tokenizer, train.tokens[:1000], train.tags[:1000])
-    dev_enc = encode(tokenizer, dev.tokens[:500], dev.tags[:500])
-    settings = TrainSettings(lr=1e-4, batch_size=16, batching="random", seed=1)
-    cpu = torch.device("cpu")
-    config = AutoConfig.from_pretrained(minilm, num_labels=len(LABELS))
-    torch.manual_seed(1)
-    models = {
-        "pretrained": load_model(minilm, seed=1),
-        "random": AutoModelForTokenClassification.from_config(config),
-    }
-    f1 = {}
-    for name, model in models.items():
-        optimizer = make_optimizer(model, settings, cpu)
-        for epoch in (1, 2):  # 126 steps: enough for real weights, far too few from scratch
-            train_one_epoch(
-                model,
-                optimizer,
-                train_enc,
-                settings,
-                epoch=epoch,
-                pad_id=tokenizer.pad_token_id,
-                device=cpu,
-                precision="fp32",
-            )
-        tags = predict(
-            model, dev_enc, batch_size=64, pad_id=tokenizer.pad_token_id, device=cpu, precision="fp32"
-        ).tags
-        f1[name] = score(dev.tags[:500], tags)["micro"]["f1"]
-    assert f1["pretrained"] > f1["random"] + 0.15, f1
+    assert pretrained["en"] > scratch["en"] + 0.15, (pretrained, scratch)
 
 
 @pytest.fixture(scope="module")
@@ -239,44 +240,10 @@ def e5_small() -> Path:
 def test_a_multilingual_encoder_transfers_to_languages_it_never_saw_labelled(e5_small, panx_dir):
     """multilingual-e5-small fine-tuned on English tags German and Italian far better than the same
     architecture, with the same tokenizer, trained from random initialisation on the same sentences."""
-    import torch
-
-    from xner.data import read_panx_tsv
-    from xner.evaluate import predict
-    from xner.features import encode
-    from xner.models import load_model, load_tokenizer
-    from xner.runs import TrainSettings
-    from xner.scoring import score
-    from xner.train import make_optimizer, train_one_epoch
-
-    train = read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv")
-    tests = {lang: read_panx_tsv(panx_dir / "xtreme" / f"test-{lang}.tsv") for lang in ("de", "it")}
-    tokenizer = load_tokenizer(e5_small)
-    train_enc = encode(tokenizer, train.tokens[:1000], train.tags[:1000])
-    settings = TrainSettings(lr=1e-4, batch_size=16, batching="random", seed=1)
-    cpu = torch.device("cpu")
-    f1 = {}
-    for name, from_scratch in (("pretrained", False), ("scratch", True)):
-        torch.manual_seed(1)
-        model = load_model(e5_small, seed=1, from_scratch=from_scratch)
-        optimizer = make_optimizer(model, settings, cpu)
-        for epoch in (1, 2):  # 126 steps
-            train_one_epoch(
-                model,
-                optimizer,
-                train_enc,
-                settings,
-                epoch=epoch,
-                pad_id=tokenizer.pad_token_id,
-                device=cpu,
-                precision="fp32",
-            )
-        for lang, test in tests.items():
-            encoded = encode(tokenizer, test.tokens[:500], test.tags[:500])
-            tags = predict(
-                model, encoded, batch_size=128, pad_id=tokenizer.pad_token_id, device=cpu, precision="fp32"
-            ).tags
-            f1[name, lang] = score(test.tags[:500], tags)["micro"]["f1"]
+    tests = {"de": "test-de.tsv", "it": "test-it.tsv"}
+    pretrained, scratch = (
+        fine_tuned_f1(e5_small, panx_dir, tests, from_scratch) for from_scratch in (False, True)
+    )
     for lang in tests:
-        assert f1["pretrained", lang] > 0.45, f1
-        assert f1["pretrained", lang] > f1["scratch", lang] + 0.25, f1
+        assert pretrained[lang] > 0.45, (pretrained, scratch)
+        assert pretrained[lang] > scratch[lang] + 0.25, (pretrained, scratch)

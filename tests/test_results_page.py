@@ -9,7 +9,14 @@ import pytest
 
 from test_tables import EVALS, SUMMARIES
 from xner.io import write_table
-from xner.results_page import Experiment, data_section, modes_section, significance_section, transfer_section
+from xner.results_page import (
+    Experiment,
+    StudyTables,
+    data_section,
+    modes_section,
+    significance_section,
+    transfer_section,
+)
 from xner.results_page import write_page as write_results_page
 from xner.tables import cost_table, runs_table, scores_table
 
@@ -86,16 +93,8 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     )
     experiment = Experiment("demo", "A demo.", tmp_path / "demo.md", significance, (figure,))
     out = tmp_path / "report" / "page.md"
-    write_results_page(
-        out,
-        title="A study",
-        scores=scores,
-        runs=runs,
-        cost=cost_table(runs),
-        data_stats=stats,
-        experiments=[experiment],
-        test_langs=["en", "de"],
-    )
+    tables = StudyTables(scores, runs, cost_table(runs), stats)
+    write_results_page(out, "A study", tables, [experiment], ["en", "de"])
     text = out.read_text()
     assert text.startswith("# A study\n") and "### demo\n\nA demo.\n" in text
     assert "![demo: transfer](page/demo-transfer.png)" in text
@@ -104,14 +103,5 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     # a figure that cannot be copied: neither the page nor its folder is changed
     figure.unlink()
     with pytest.raises(FileNotFoundError):
-        write_results_page(
-            out,
-            title="Another",
-            scores=scores,
-            runs=runs,
-            cost=cost_table(runs),
-            data_stats=stats,
-            experiments=[experiment],
-            test_langs=["en"],
-        )
+        write_results_page(out, "Another", tables, [experiment], ["en"])
     assert out.read_text() == text and [p.name for p in out.parent.iterdir()] == ["page", "page.md"]

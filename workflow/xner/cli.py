@@ -953,7 +953,7 @@ def _add_results_page(p: argparse.ArgumentParser) -> None:
 def _run_results_page(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from xner.results_page import experiments_from, write_page
+    from xner.results_page import StudyTables, experiments_from, write_page
     from xner.tables import read_csv
 
     names = {"--experiment-tables": args.experiment_tables, "--significance": args.significance}
@@ -961,13 +961,16 @@ def _run_results_page(args: argparse.Namespace) -> None:
         missing = sorted(set(args.experiments) - {path.stem for path in paths})
         if missing:
             raise XnerError(f"{option} has no file for the experiment(s) {', '.join(missing)}")
-    write_page(
-        args.out,
-        title=args.title,
+    tables = StudyTables(
         scores=read_csv(args.scores),
         runs=read_csv(args.runs_table),
         cost=pd.read_csv(args.cost),
         data_stats=pd.read_csv(args.data_stats, keep_default_na=False, dtype={"langs": str}),
+    )
+    write_page(
+        args.out,
+        args.title,
+        tables,
         experiments=experiments_from(
             args.experiments,
             _pairs(args.describe, "--describe", "NAME=TEXT"),

@@ -40,6 +40,16 @@ MODES_NOTE = (
 
 
 @dataclass(frozen=True)
+class StudyTables:
+    """The study's tables the page is written from (``results/tables/``)."""
+
+    scores: pd.DataFrame  # scores.csv
+    runs: pd.DataFrame  # runs.csv
+    cost: pd.DataFrame  # cost.csv
+    data_stats: pd.DataFrame  # data_stats.csv
+
+
+@dataclass(frozen=True)
 class Experiment:
     """What the page shows of one experiment: its description, table (Markdown), significance, figures."""
 
@@ -153,16 +163,10 @@ def times_section(runs: pd.DataFrame, cost: pd.DataFrame) -> str:
 
 
 def render(
-    title: str,
-    scores: pd.DataFrame,
-    runs: pd.DataFrame,
-    cost: pd.DataFrame,
-    data_stats: pd.DataFrame,
-    experiments: Sequence[Experiment],
-    test_langs: Sequence[str],
-    folder: str,
+    title: str, tables: StudyTables, experiments: Sequence[Experiment], test_langs: Sequence[str], folder: str
 ) -> str:
     """The page's Markdown; figures are linked as ``{folder}/{figure_name}``."""
+    scores, runs = tables.scores, tables.runs
     models = ", ".join(
         f"{model} ({parameters / 1e6:.1f} M parameters)"
         for model, parameters in dict(zip(runs["model"], runs["total_parameters"])).items()
@@ -178,7 +182,7 @@ def render(
         "",
         "## Data",
         "",
-        data_section(data_stats, test_langs),
+        data_section(tables.data_stats, test_langs),
         "## Transfer",
         "",
         transfer_section(scores, test_langs),
@@ -196,25 +200,21 @@ def render(
         ]
         lines += ["", "Its table:", "", experiment.table.read_text(encoding="utf-8").strip(), ""]
         lines += ["Significance:", "", significance_section(pd.read_csv(experiment.significance))]
-    lines += ["## Times", "", times_section(runs, cost)]
+    lines += ["## Times", "", times_section(runs, tables.cost)]
     return "\n".join(lines)
 
 
 def write_page(
     out: str | Path,
-    *,
     title: str,
-    scores: pd.DataFrame,
-    runs: pd.DataFrame,
-    cost: pd.DataFrame,
-    data_stats: pd.DataFrame,
+    tables: StudyTables,
     experiments: Sequence[Experiment],
     test_langs: Sequence[str],
 ) -> None:
     """Write the page ``out`` and its figures into the folder beside it named like it; both or neither."""
     out = Path(out)
     folder = out.with_suffix("")
-    text = render(title, scores, runs, cost, data_stats, experiments, test_langs, folder.name)
+    text = render(title, tables, experiments, test_langs, folder.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_directory(folder) as figures, atomic_path(out) as page:
         for experiment in experiments:
