@@ -172,13 +172,18 @@ def render(
         for model, parameters in dict(zip(runs["model"], runs["total_parameters"])).items()
     )
     devices = ", ".join(dict.fromkeys(runs["device_name"]))
+    recipes = ", ".join(
+        f"learning rate {lr:g}, batch size {batch}"
+        for lr, batch in dict.fromkeys(zip(runs["lr"], runs["batch_size"]))
+    )
     lines = [
         f"# {title}",
         "",
         f"*Written by `xner results-page` (xner {__version__}) from this study's tables and figures; "
         "regenerate it from them, do not edit it by hand.*",
         "",
-        f"{len(runs)} runs of {models} on {devices}, tested on {', '.join(test_langs)}. {MODES_NOTE}",
+        f"{len(runs)} runs of {models} on {devices} ({recipes}), tested on {', '.join(test_langs)}. "
+        + MODES_NOTE,
         "",
         "## Data",
         "",
