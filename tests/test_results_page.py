@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from test_tables import EVALS, SUMMARIES
-from xner.io import write_table
 from xner.results_page import (
     Experiment,
     StudyTables,
@@ -19,8 +19,6 @@ from xner.results_page import (
 )
 from xner.results_page import write_page as write_results_page
 from xner.tables import cost_table, runs_table, scores_table
-
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(20)
 
 
 @pytest.fixture
@@ -84,21 +82,23 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     runs = runs_table(SUMMARIES)
     (tmp_path / "figures" / "demo").mkdir(parents=True)
     figure = tmp_path / "figures" / "demo" / "transfer.png"
-    figure.write_bytes(PNG)
-    write_table(pd.DataFrame({"model": ["mbert"]}), tmp_path / "demo.csv", tmp_path / "demo.md")
+    Image.new("RGB", (40, 30), (0, 120, 200)).save(figure)  # few colours: the palette copy is exact
     significance = tmp_path / "significance.csv"
     significance.write_text("factor,a,b,test_lang,level,significant\n")
     stats = pd.DataFrame(
         [("en", s, 10) for s in ("train", "val", "test")], columns=["langs", "split", "sentences"]
     )
-    experiment = Experiment("demo", "A demo.", tmp_path / "demo.md", significance, (figure,))
+    experiment = Experiment("demo", "A demo.", significance, (figure,))
     out = tmp_path / "report" / "page.md"
     tables = StudyTables(scores, runs, cost_table(runs), stats)
     write_results_page(out, "A study", tables, [experiment], ["en", "de"])
     text = out.read_text()
     assert text.startswith("# A study\n") and "### demo\n\nA demo.\n" in text
     assert "![demo: transfer](page/demo-transfer.png)" in text
-    assert (tmp_path / "report" / "page" / "demo-transfer.png").read_bytes() == PNG
+    copy = tmp_path / "report" / "page" / "demo-transfer.png"
+    with Image.open(figure) as original, Image.open(copy) as web:
+        assert web.mode == "P" and web.size == original.size
+        assert web.convert("RGB").tobytes() == original.convert("RGB").tobytes()
     assert "In all: 3 runs, 10.0 minutes of training" in text
     # a figure that cannot be copied: neither the page nor its folder is changed
     figure.unlink()

@@ -199,7 +199,6 @@ rule results_page:
         runs="results/tables/runs.csv",
         cost="results/tables/cost.csv",
         data_stats="results/tables/data_stats.csv",
-        tables=[path.replace(".csv", ".md") for path in EXPERIMENT_TABLES],
         significance=SIGNIFICANCE_TABLES,
         figures=EXPERIMENT_FIGURES,
         code=[TABLES_CODE, f"{XNER_SRC}/xner/results_page.py"],
@@ -225,6 +224,6 @@ rule results_page:
         "python -m xner results-page --title {params.title:q} --scores {input.scores}"
         " --runs-table {input.runs} --cost {input.cost} --data-stats {input.data_stats}"
         " --experiments {params.experiments} --describe {params.descriptions}"
-        " --experiment-tables {input.tables} --significance {input.significance}"
+        " --significance {input.significance}"
         " --figures {input.figures} --test-langs {params.test_langs}"
         " --out {output.page} > {log} 2>&1"

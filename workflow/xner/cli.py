@@ -922,7 +922,7 @@ def _add_results_page(p: argparse.ArgumentParser) -> None:
 
     Write OUT (Markdown) and, in the folder beside it named like it, the experiments' figures: the data,
     the transfer table (micro F1 with intervals or ± std over seeds), strict and lenient side by side,
-    each experiment's figures, table and significance outcomes, and every run's times. Reads only the
+    each experiment's figures and significance outcomes, and every run's times. Reads only the
     study's tables and figures; written whole or not at all.
     """
     p.add_argument("--title", required=True, help="the page's title")
@@ -933,9 +933,6 @@ def _add_results_page(p: argparse.ArgumentParser) -> None:
     p.add_argument("--experiments", nargs="*", default=[], help="the experiments, in page order")
     p.add_argument(
         "--describe", nargs="*", default=[], metavar="NAME=TEXT", help="each experiment's description"
-    )
-    p.add_argument(
-        "--experiment-tables", nargs="*", default=[], type=Path, help="experiments/NAME.md of each experiment"
     )
     p.add_argument(
         "--significance", nargs="*", default=[], type=Path, help="significance/NAME.csv of each experiment"
@@ -956,11 +953,9 @@ def _run_results_page(args: argparse.Namespace) -> None:
     from xner.results_page import StudyTables, experiments_from, write_page
     from xner.tables import read_csv
 
-    names = {"--experiment-tables": args.experiment_tables, "--significance": args.significance}
-    for option, paths in names.items():
-        missing = sorted(set(args.experiments) - {path.stem for path in paths})
-        if missing:
-            raise XnerError(f"{option} has no file for the experiment(s) {', '.join(missing)}")
+    missing = sorted(set(args.experiments) - {path.stem for path in args.significance})
+    if missing:
+        raise XnerError(f"--significance has no table for the experiment(s) {', '.join(missing)}")
     tables = StudyTables(
         scores=read_csv(args.scores),
         runs=read_csv(args.runs_table),
@@ -974,7 +969,6 @@ def _run_results_page(args: argparse.Namespace) -> None:
         experiments=experiments_from(
             args.experiments,
             _pairs(args.describe, "--describe", "NAME=TEXT"),
-            args.experiment_tables,
             args.significance,
             args.figures,
         ),

@@ -9,18 +9,18 @@ regenerated from cached results and says exactly what the tables say:
 - the transfer table: micro F1 (strict IOB2) of every setting on every test
   language, with its bootstrap interval (one seed) or ± std over seeds;
 - strict and lenient (XTREME's) micro F1 side by side;
-- per experiment: its description, figures, table and the outcome of every
+- per experiment: its description, figures and the outcome of every
   comparison its significance table decides;
 - the times: training and evaluation minutes of every run, and the total.
 
 The figures are copied beside the page into a folder named like it
 (``results-cpu.md`` and ``results-cpu/``), so that the two can be moved
-together, e.g. into ``docs/``.
+together, e.g. into ``docs/``; the copies are palette PNGs (256 colours), about
+a third of the size, small enough to commit.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from xner import __version__
 from xner.io import atomic_directory, atomic_path, markdown_table
 from xner.significance import markdown_view as significance_view
 from xner.significance import verdicts
-from xner.tables import in_mode, markdown_view, run_labels, transfer_table
+from xner.tables import in_mode, markdown_view, read_csv, run_labels, transfer_table
 
 MODES_NOTE = (
     "strict: seqeval's strict mode with the IOB2 scheme (an entity counts only with its exact span and "
@@ -51,11 +51,10 @@ class StudyTables:
 
 @dataclass(frozen=True)
 class Experiment:
-    """What the page shows of one experiment: its description, table (Markdown), significance, figures."""
+    """What the page shows of one experiment: its description, significance table and figures."""
 
     name: str
     description: str
-    table: Path
     significance: Path
     figures: Sequence[Path] = field(default_factory=tuple)
 
@@ -203,8 +202,7 @@ def render(
             f"![{experiment.name}: {f.stem}]({folder}/{figure_name(experiment.name, f)})"
             for f in experiment.figures
         ]
-        lines += ["", "Its table:", "", experiment.table.read_text(encoding="utf-8").strip(), ""]
-        lines += ["Significance:", "", significance_section(pd.read_csv(experiment.significance))]
+        lines += ["", "Comparisons:", "", significance_section(read_csv(experiment.significance))]
     lines += ["## Times", "", times_section(runs, tables.cost)]
     return "\n".join(lines)
 
@@ -224,26 +222,32 @@ def write_page(
     with atomic_directory(folder) as figures, atomic_path(out) as page:
         for experiment in experiments:
             for figure in experiment.figures:
-                shutil.copyfile(figure, figures / figure_name(experiment.name, figure))
+                web_copy(figure, figures / figure_name(experiment.name, figure))
         page.write_text(text, encoding="utf-8")
+
+
+def web_copy(png: Path, out: Path) -> None:
+    """A copy of a figure as a palette PNG (256 colours, no dithering): the same picture, a third the size."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            out, optimize=True
+        )
 
 
 def experiments_from(
     names: Sequence[str],
     descriptions: Mapping[str, str],
-    tables: Sequence[Path],
     significance: Sequence[Path],
     figures: Sequence[Path],
 ) -> list[Experiment]:
-    """Each experiment's inputs, found by name: ``.../experiments/NAME.md``, ``.../significance/NAME.csv``,
-    ``.../figures/NAME/*.png``."""
-    by_stem = {Path(p).stem: Path(p) for p in tables}
+    """Each experiment's inputs, found by name: ``.../significance/NAME.csv``, ``.../figures/NAME/*.png``."""
     by_name = {Path(p).stem: Path(p) for p in significance}
     return [
         Experiment(
             name,
             descriptions.get(name, ""),
-            by_stem[name],
             by_name[name],
             tuple(Path(f) for f in figures if Path(f).parent.name == name),
         )

@@ -57,14 +57,14 @@ def read_json(paths: Iterable[str | Path]) -> list[dict]:
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:
-    """A table written here (``scores.csv``, ``runs.csv``), read back as written.
+    """A table written here (``scores.csv``, ``runs.csv``, a significance table), read back as written.
 
     Only an empty cell is missing: a language, variant or token such as ``NA`` or
-    ``None`` stays a string, and ``train_langs`` and ``test_lang`` are strings always.
+    ``None`` stays a string, and ``train_langs``, ``test_lang`` and the seeds of a
+    comparison (``seeds_a``, ``seeds_b``: ``1`` or ``1,2,3``) are strings always.
     """
-    return pd.read_csv(
-        path, keep_default_na=False, na_values=[""], dtype={"train_langs": str, "test_lang": str}
-    )
+    strings = ("train_langs", "test_lang", "seeds_a", "seeds_b")
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=dict.fromkeys(strings, str))
 
 
 def select_runs(table: pd.DataFrame, runs: Sequence[str]) -> pd.DataFrame:
