@@ -43,9 +43,10 @@ STUDY_CPU = -s Snakefile -d studies/cpu --configfile studies/cpu.yaml --replace-
 study-cpu: setup ## the CPU study: real weights, real PAN-X (PANX=DIR, else the hub), ~1 h on 2 cores -> studies/cpu/report.html, docs/results-cpu.md
 	@echo "study-cpu: data $(STUDY_DATA)"
 	snakemake $(STUDY_CPU) --profile profiles/local
-	snakemake $(STUDY_CPU) --report studies/cpu/report.html
+	snakemake $(STUDY_CPU) --report $(abspath studies/cpu/report.html)
 	rm -rf docs/results-cpu docs/results-cpu.md
-	cp -r studies/cpu/results/report/results-cpu docs/results-cpu
+	mkdir -p docs/results-cpu
+	cp studies/cpu/results/report/results-cpu/*.png docs/results-cpu/
 	cp studies/cpu/results/report/results-cpu.md docs/results-cpu.md
 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
