@@ -171,9 +171,11 @@ def render(
         for model, parameters in dict(zip(runs["model"], runs["total_parameters"])).items()
     )
     devices = ", ".join(dict.fromkeys(runs["device_name"]))
-    recipes = ", ".join(
-        f"learning rate {lr:g}, batch size {batch}"
-        for lr, batch in dict.fromkeys(zip(runs["lr"], runs["batch_size"]))
+    recipes = (
+        "learning rate "
+        + ", ".join(f"{lr:g}" for lr in dict.fromkeys(runs["lr"]))
+        + "; batch size "
+        + ", ".join(str(size) for size in dict.fromkeys(runs["batch_size"]))
     )
     lines = [
         f"# {title}",
