@@ -72,10 +72,11 @@ def test_only_the_deciding_comparisons_are_shown():
     table = pd.DataFrame(rows, columns=columns)
     for column in ("f1_a", "f1_b", "std_a", "std_b", "difference_ci_low", "difference_ci_high"):
         table[column] = 0.5
-    text = significance_section(table)
+    text = significance_section(table, resamples=1000)
     assert text.count("| m · en | m · en+de | de |") == 1 and "| seeds |" in text
     assert "1 of 1 comparisons significant" in text
-    assert "nothing is compared" in significance_section(table.iloc[0:0])
+    assert "none can be significant" not in text
+    assert "nothing is compared" in significance_section(table.iloc[0:0], resamples=1000)
 
 
 def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
@@ -91,7 +92,7 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     experiment = Experiment("demo", "A demo.", significance, (figure,))
     out = tmp_path / "report" / "page.md"
     tables = StudyTables(scores, runs, cost_table(runs), stats)
-    write_results_page(out, "A study", tables, [experiment], ["en", "de"])
+    write_results_page(out, "A study", tables, [experiment], ["en", "de"], resamples=1000)
     text = out.read_text()
     assert text.startswith("# A study\n") and "### demo\n\nA demo.\n" in text
     assert "![demo: transfer](page/demo-transfer.png)" in text
@@ -103,5 +104,5 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     # a figure that cannot be copied: neither the page nor its folder is changed
     figure.unlink()
     with pytest.raises(FileNotFoundError):
-        write_results_page(out, "Another", tables, [experiment], ["en"])
+        write_results_page(out, "Another", tables, [experiment], ["en"], resamples=1000)
     assert out.read_text() == text and [p.name for p in out.parent.iterdir()] == ["page", "page.md"]

@@ -207,3 +207,17 @@ def test_the_experiment_table_marks_the_best_and_what_is_significantly_below_it(
         table, markdown_view(table), significance.assign(significant=False), ["en"]
     )
     assert "None of the 2 comparisons" in none
+
+
+def test_a_test_that_cannot_reach_significance_after_holm_says_so():
+    from xner.significance import resolution_warning
+
+    def table(m: int) -> pd.DataFrame:
+        return pd.DataFrame({"level": ["sentences"] * m + ["seeds"]})
+
+    # 60 comparisons: no p-value below 1/1001, times 60 is above 0.05
+    warning = resolution_warning(table(60), 1000)
+    assert "none can be significant" in warning and "at least 1200" in warning
+    assert resolution_warning(table(60), 10_000) == ""
+    assert resolution_warning(table(18), 1000) == ""  # 18/1001 < 0.05
+    assert resolution_warning(table(0), 10) == ""

@@ -220,10 +220,11 @@ rule results_page:
         experiments=list(config["experiments"]),
         descriptions=experiment_descriptions,
         test_langs=TEST_LANGS,
+        bootstrap=BOOTSTRAP_OPTIONS,
     shell:
         "python -m xner results-page --title {params.title:q} --scores {input.scores}"
         " --runs-table {input.runs} --cost {input.cost} --data-stats {input.data_stats}"
         " --experiments {params.experiments} --describe {params.descriptions}"
         " --significance {input.significance}"
-        " --figures {input.figures} --test-langs {params.test_langs}"
+        " --figures {input.figures} --test-langs {params.test_langs} {params.bootstrap}"
         " --out {output.page} > {log} 2>&1"

@@ -824,11 +824,13 @@ def _add_significance(p: argparse.ArgumentParser) -> None:
 
 def _run_significance(args: argparse.Namespace) -> None:
     from xner.io import write_table
-    from xner.significance import load_evaluated, markdown_view, note, significance_table
+    from xner.significance import load_evaluated, markdown_view, note, resolution_warning, significance_table
 
     settings = _bootstrap(args)
     table = significance_table(load_evaluated(args.evaluations, args.summaries), settings)
     write_table(table, args.csv, args.md, note=note(table, settings), view=markdown_view(table))
+    if resolution_warning(table, settings.resamples):
+        logger.warning(resolution_warning(table, settings.resamples))
     logger.info(
         "%d comparisons, %d significant after Holm's correction -> %s",
         len(table),
@@ -941,6 +943,7 @@ def _add_results_page(p: argparse.ArgumentParser) -> None:
         "--figures", nargs="*", default=[], type=Path, help="the experiments' figures, NAME/FIGURE.png"
     )
     _add_test_langs(p, required=True)
+    _add_bootstrap_options(p)
     p.add_argument(
         "--out", required=True, type=Path, help="output: the page (its figures go to OUT without .md)"
     )
@@ -973,6 +976,7 @@ def _run_results_page(args: argparse.Namespace) -> None:
             args.figures,
         ),
         test_langs=args.test_langs,
+        resamples=args.bootstrap_resamples,
     )
 
 

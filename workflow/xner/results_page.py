@@ -30,7 +30,7 @@ import pandas as pd
 from xner import __version__
 from xner.io import atomic_directory, atomic_path, markdown_table
 from xner.significance import markdown_view as significance_view
-from xner.significance import verdicts
+from xner.significance import resolution_warning, verdicts
 from xner.tables import in_mode, markdown_view, read_csv, run_labels, transfer_table
 
 MODES_NOTE = (
@@ -123,7 +123,7 @@ def data_section(data_stats: pd.DataFrame, test_langs: Sequence[str]) -> str:
     return text
 
 
-def significance_section(table: pd.DataFrame) -> str:
+def significance_section(table: pd.DataFrame, resamples: int) -> str:
     """Each comparison the significance table decides (at the level of seeds where there is one)."""
     decided = verdicts(table)
     if not decided:
@@ -137,7 +137,9 @@ def significance_section(table: pd.DataFrame) -> str:
         markdown_table(view)
         + f"\n{found} of {len(rows)} comparisons significant (micro F1, strict; Holm-adjusted p < 0.05 over "
         "the experiment's comparisons; a paired randomisation test over the test sentences for one seed "
-        "pair, Welch's t-test over seeds where both settings have several).\n"
+        "pair, Welch's t-test over seeds where both settings have several). "
+        + resolution_warning(table, resamples)
+        + "\n"
     )
 
 
@@ -162,7 +164,12 @@ def times_section(runs: pd.DataFrame, cost: pd.DataFrame) -> str:
 
 
 def render(
-    title: str, tables: StudyTables, experiments: Sequence[Experiment], test_langs: Sequence[str], folder: str
+    title: str,
+    tables: StudyTables,
+    experiments: Sequence[Experiment],
+    test_langs: Sequence[str],
+    folder: str,
+    resamples: int,
 ) -> str:
     """The page's Markdown; figures are linked as ``{folder}/{figure_name}``."""
     scores, runs = tables.scores, tables.runs
@@ -204,7 +211,7 @@ def render(
             f"![{experiment.name}: {f.stem}]({folder}/{figure_name(experiment.name, f)})"
             for f in experiment.figures
         ]
-        lines += ["", "Comparisons:", "", significance_section(read_csv(experiment.significance))]
+        lines += ["", "Comparisons:", "", significance_section(read_csv(experiment.significance), resamples)]
     lines += ["## Times", "", times_section(runs, tables.cost)]
     return "\n".join(lines)
 
@@ -215,11 +222,16 @@ def write_page(
     tables: StudyTables,
     experiments: Sequence[Experiment],
     test_langs: Sequence[str],
+    resamples: int,
 ) -> None:
-    """Write the page ``out`` and its figures into the folder beside it named like it; both or neither."""
+    """Write the page ``out`` and its figures into the folder beside it named like it; both or neither.
+
+    ``resamples``: those of the significance tables' randomisation tests (config key
+    evaluation.bootstrap_resamples), to say where they cannot reach significance.
+    """
     out = Path(out)
     folder = out.with_suffix("")
-    text = render(title, tables, experiments, test_langs, folder.name)
+    text = render(title, tables, experiments, test_langs, folder.name, resamples)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_directory(folder) as figures, atomic_path(out) as page:
         for experiment in experiments:

@@ -294,17 +294,38 @@ def markdown_view(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     )
 
 
+def resolution_warning(table: pd.DataFrame, resamples: int) -> str:
+    """A sentence saying that no comparison at the level of sentences can be significant, where that is so.
+
+    The randomisation test's p-value is never below 1 / (resamples + 1), and Holm's
+    correction multiplies the smallest by the number of comparisons m: when m /
+    (resamples + 1) is at least :data:`ALPHA`, no difference, however large, is
+    significant. Empty when the test can reach significance.
+    """
+    m = int((table["level"] == "sentences").sum())
+    if m == 0 or m / (resamples + 1) < ALPHA:
+        return ""
+    needed = int(np.ceil(m / ALPHA))
+    return (
+        f"With {resamples} resamples no p-value of the randomisation test is below 1/{resamples + 1}, so after "
+        f"Holm's correction over these {m} comparisons at the level of sentences none can be significant at "
+        f"{ALPHA}, however large: set evaluation.bootstrap_resamples to at least {needed}."
+    )
+
+
 def note(table: pd.DataFrame, settings: BootstrapSettings) -> str:
     """What the table's tests are, for under it."""
     if table.empty:
         return "No two settings of this experiment differ in one factor only: nothing to compare."
-    return (
+    text = (
         f"Micro F1 (strict IOB2) of a minus b on the same test sentences. Level sentences: one row per seed "
         f"pair, {settings.confidence:.0%} paired bootstrap interval and {TEST} ({settings.resamples} resamples, "
         f"seed {settings.seed}). Level seeds (settings with two or more seeds): seed means ± std, Welch's t "
         f"interval and test with the seeds as samples. p (Holm): Holm's correction over all comparisons of "
         f"the experiment at that level; significant: p (Holm) < {ALPHA}."
     )
+    warning = resolution_warning(table, settings.resamples)
+    return f"{text} {warning}" if warning else text
 
 
 def mark_experiment_table(
