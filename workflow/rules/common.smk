@@ -215,10 +215,11 @@ RESULTS_PAGE = f"results/report/{config['report']['page']}.md"
 
 
 def experiment_descriptions(wildcards):
-    """`NAME=TEXT ...` of the experiments' descriptions, for `xner results-page --describe`."""
+    """`NAME=TEXT ...` of the experiments that have a description, for `xner results-page --describe`."""
     return " ".join(
-        shlex.quote(f"{name}={' '.join(experiment.get('description', '').split())}")
+        shlex.quote(f"{name}={' '.join(experiment['description'].split())}")
         for name, experiment in config["experiments"].items()
+        if experiment.get("description", "").strip()
     )
 
 
