@@ -40,7 +40,7 @@ STUDY_DATA = $(if $(wildcard $(PANX)/xtreme),$(PANX_LOCAL),$(PANX_HUB))
 STUDY_CPU = -s Snakefile -d studies/cpu --configfile studies/cpu.yaml --replace-workflow-config \
 	--config "data=$(STUDY_DATA)"
 
-study-cpu: setup ## the CPU study: real weights, real PAN-X (PANX=DIR, else the hub), ~1 h on 2 cores -> studies/cpu/report.html, docs/results-cpu.md
+study-cpu: setup ## the CPU study: real weights, real PAN-X (PANX=DIR, else the hub), ~45 min on 2 cores -> studies/cpu/report.html, docs/results-cpu.md
 	@echo "study-cpu: data $(STUDY_DATA)"
 	snakemake $(STUDY_CPU) --profile profiles/local
 	snakemake $(STUDY_CPU) --report $(abspath studies/cpu/report.html)
