@@ -1,4 +1,4 @@
-"""xner.bench (with bench_settings, bench_trainer, bench_quality, bench_report) and xner.architectures: the measuring parts on hand-made cases, and one tiny `xner bench` run.
+"""xner.bench.run (with bench_settings, bench_trainer, bench_quality, bench_report) and xner.models.architectures: the measuring parts on hand-made cases, and one tiny `xner bench` run.
 
 No test here asserts a time: speed targets are checked by `make bench` only.
 """
@@ -14,10 +14,9 @@ import pytest
 import torch
 
 from conftest import CORES, run_xner
-from xner.architectures import ARCHITECTURES, GPU_ARCHITECTURES
-from xner.bench import _agreement, rep_order
-from xner.bench_report import check_targets, matmul_text, positions_ratio_text
-from xner.bench_settings import (
+from xner.bench.report import check_targets, matmul_text, positions_ratio_text
+from xner.bench.run import _agreement, rep_order
+from xner.bench.settings import (
     BenchSettings,
     add_mfu,
     matmul_summary,
@@ -25,12 +24,13 @@ from xner.bench_settings import (
     non_embedding_parameters,
     spread,
 )
-from xner.bench_trainer import CountingCollator, hf_encode, trainer_word_tags
-from xner.demo import generate_sentences
-from xner.features import BATCHING, IGNORE, encode
+from xner.bench.trainer import CountingCollator, hf_encode, trainer_word_tags
 from xner.labels import LABEL_TO_ID, LABELS
-from xner.random_models import build_model, train_tokenizer
+from xner.models.architectures import ARCHITECTURES, GPU_ARCHITECTURES
+from xner.models.features import BATCHING, IGNORE, encode
 from xner.runs import TrainSettings
+from xner.synthetic.models import build_model, train_tokenizer
+from xner.synthetic.panx import generate_sentences
 
 # a batching policy other than the default, timed and checked beside it
 OTHER_BATCHING = next(b for b in BATCHING if b != TrainSettings().batching)
@@ -300,7 +300,7 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
         bench["matmul"]["measurements"]
     )
     assert bench["data"] == {
-        "source": "synthetic demo sentences (xner.demo)",
+        "source": "synthetic demo sentences (xner.synthetic.panx)",
         "train": 160,
         "val": 60,
         "test": 100,

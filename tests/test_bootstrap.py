@@ -1,13 +1,13 @@
-"""xner.bootstrap on hand-made systems whose answer is known: intervals, paired differences, Holm."""
+"""xner.evaluation.bootstrap on hand-made systems whose answer is known: intervals, paired differences, Holm."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from xner.bootstrap import BootstrapSettings, confidence_intervals, holm, paired_difference
+from xner.evaluation.bootstrap import BootstrapSettings, confidence_intervals, holm, paired_difference
+from xner.evaluation.spans import scores_from_counts
 from xner.labels import ENTITY_TYPES
-from xner.spans import scores_from_counts
 
 SETTINGS = BootstrapSettings(resamples=500, seed=1)
 

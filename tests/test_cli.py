@@ -13,7 +13,7 @@ def _subparsers() -> dict:
     """Every subcommand the parser knows, with its parser."""
     import argparse
 
-    from xner.cli import build_parser
+    from xner.cli.main import build_parser
 
     (action,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     return dict(action.choices)
@@ -88,7 +88,7 @@ def test_tables_read_and_written_have_one_name_each():
 
 
 def test_precision_choices_are_the_devices():
-    from xner.cli import PRECISIONS
+    from xner.cli.options import PRECISIONS
     from xner.device import PRECISIONS as DEVICE_PRECISIONS
 
     assert PRECISIONS == DEVICE_PRECISIONS
@@ -223,7 +223,7 @@ def test_a_budget_larger_than_train_is_one_line_and_writes_nothing(tmp_path):
     [("", {}), ("en+de", {"en": None, "de": None}), ("en@20+de", {"en": 20, "de": None})],
 )
 def test_train_records_the_budgets_of_its_train_langs(train_langs, budgets):
-    from xner.cli import _train_budgets
+    from xner.cli.training import _train_budgets
 
     assert _train_budgets(train_langs) == budgets
 

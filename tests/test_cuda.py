@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from conftest import ROOT
-from xner.demo import generate_sentences
 from xner.io import sentences_table, write_parquet
-from xner.random_models import TinyModelSettings, build_tiny_model
+from xner.synthetic.models import TinyModelSettings, build_tiny_model
+from xner.synthetic.panx import generate_sentences
 
 pytestmark = [
     pytest.mark.cuda,
@@ -42,11 +42,11 @@ def corpus(tmp_path_factory) -> Path:
 
 def test_a_bf16_training_step_with_fused_adamw_changes_the_weights(corpus):
     from xner.device import forward_loss, prepare_device
-    from xner.features import collate, encode
     from xner.io import read_sentences
-    from xner.models import load_model, load_tokenizer
+    from xner.models.features import collate, encode
+    from xner.models.loading import load_model, load_tokenizer
     from xner.runs import TrainSettings
-    from xner.train import make_optimizer
+    from xner.training.train import make_optimizer
 
     device, precision = prepare_device("cuda", "auto")
     assert precision == "bf16" and torch.backends.cuda.matmul.allow_tf32
@@ -69,10 +69,10 @@ def test_a_bf16_training_step_with_fused_adamw_changes_the_weights(corpus):
 
 
 def test_predictions_on_the_gpu_equal_the_cpus(corpus):
-    from xner.evaluate import predict
-    from xner.features import encode
+    from xner.evaluation.inference import predict
     from xner.io import read_sentences
-    from xner.models import load_model, load_tokenizer
+    from xner.models.features import encode
+    from xner.models.loading import load_model, load_tokenizer
 
     tokenizer = load_tokenizer(str(corpus / "tiny"))
     model = load_model(str(corpus / "tiny"), seed=0)

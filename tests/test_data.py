@@ -1,4 +1,4 @@
-"""xner.data: parsing raw PAN-X files (all three formats) into sentence tables, on hand-made cases."""
+"""xner.data.parse: parsing raw PAN-X files (all three formats) into sentence tables, on hand-made cases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from xner.data import (
+from xner.data.parse import (
     count_loose_i_tags,
     parse_conll,
     parse_language,
@@ -47,7 +47,7 @@ def make_hf_parquet(path: Path, rows: list[tuple[list[str], list[int]]], lang: s
 
 
 def write_raw_dir(raw: Path, fmt: str, lang: str, splits: dict[str, list[str]]) -> Path:
-    """A raw directory as xner.download makes it (manifest and files)."""
+    """A raw directory as xner.data.download makes it (manifest and files)."""
     raw.mkdir(parents=True)
     files = {name: {"sha256": "-", "bytes": 0, "from": name} for names in splits.values() for name in names}
     manifest = {"lang": lang, "format": fmt, "source": "test", "splits": splits, "files": files}

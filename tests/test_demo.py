@@ -1,4 +1,4 @@
-"""Tests of xner.demo: the synthetic PAN-X archive, read back with tarfile alone."""
+"""Tests of xner.synthetic.panx: the synthetic PAN-X archive, read back with tarfile alone."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xner.demo import DemoSettings, generate_sentences, write_panx_archive
 from xner.labels import LABELS, PANX_LANGUAGES
+from xner.synthetic.panx import DemoSettings, generate_sentences, write_panx_archive
 
 Sentence = list[tuple[str, str]]
 

@@ -1,4 +1,4 @@
-"""Tests of xner.download: raw directories from every source, fetch_url, the hub's failures.
+"""Tests of xner.data.download: raw directories from every source, fetch_url, the hub's failures.
 
 Everything runs offline: URLs are served by a loopback HTTP server, the hub is
 replaced by a fake ``snapshot_download`` (except one test of the real
@@ -34,8 +34,8 @@ from huggingface_hub.errors import (
 )
 
 import xner
-from xner import download
-from xner.download import download_language, fetch_url
+from xner.data import download
+from xner.data.download import download_language, fetch_url
 from xner.errors import DownloadError, XnerError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -463,7 +463,7 @@ def test_fetch_url_downloads_with_checksum(tmp_path: Path, server):
 def test_fetch_url_retries_transient_failures(tmp_path: Path, server, caplog, failure):
     server.routes["/f"] = [failure, (200, b"0123456789")]
     dest = tmp_path / "f"
-    with caplog.at_level(logging.WARNING, logger="xner.download"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.download"):
         digest = fetch_url(f"{server.url}/f", dest, backoff=0.01)
     assert server.hits["/f"] == 2
     assert dest.read_bytes() == b"0123456789"
@@ -507,7 +507,7 @@ def test_fetch_url_file_scheme(tmp_path: Path):
 
 def test_huggingface_copies_the_snapshot(tmp_path: Path, fake_hub, caplog):
     out = tmp_path / "raw" / "en"
-    with caplog.at_level(logging.WARNING, logger="xner.download"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.download"):
         manifest = download_language("huggingface", "en", out)
 
     assert fake_hub.calls == [
@@ -538,7 +538,7 @@ def test_huggingface_copies_the_snapshot(tmp_path: Path, fake_hub, caplog):
 
 
 def test_huggingface_pinned_revision_does_not_warn(tmp_path: Path, fake_hub, caplog):
-    with caplog.at_level(logging.WARNING, logger="xner.download"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.download"):
         download_language("huggingface", "en", tmp_path / "en", hf_repo="me/xtreme", hf_revision=COMMIT)
     assert fake_hub.calls[0]["revision"] == COMMIT and fake_hub.calls[0]["repo_id"] == "me/xtreme"
     assert "not reproducible" not in caplog.text
@@ -561,7 +561,7 @@ def test_huggingface_missing_split_in_snapshot(tmp_path: Path, fake_hub):
 
 def test_huggingface_retries_connection_errors(tmp_path: Path, fake_hub, caplog):
     fake_hub.errors = [ConnectionError("connection reset"), TimeoutError("timed out")]
-    with caplog.at_level(logging.WARNING, logger="xner.download"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.download"):
         manifest = download_language("huggingface", "en", tmp_path / "en", retries=3, backoff=0.01)
     assert len(fake_hub.calls) == 3
     assert manifest["revision"] == COMMIT
@@ -604,7 +604,7 @@ def test_huggingface_offline_with_the_real_hub(tmp_path: Path):
     script = textwrap.dedent(
         f"""
         import sys
-        from xner.download import download_language
+        from xner.data.download import download_language
         from xner.errors import DownloadError
         try:
             download_language("huggingface", "en", {str(out)!r}, retries=3, backoff=30)

@@ -1,4 +1,4 @@
-"""xner.embedding_backward: micro-batches share one word-embedding backward per step, with the same gradient."""
+"""xner.training.embedding_backward: micro-batches share one word-embedding backward per step, with the same gradient."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForTokenClassification
 
-from xner.embedding_backward import one_embedding_backward
+from xner.training.embedding_backward import one_embedding_backward
 
 CPU = torch.device("cpu")
 PAD = 0

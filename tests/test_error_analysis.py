@@ -1,4 +1,4 @@
-"""xner.error_analysis on hand-made sentences: each gold entity in exactly one class, F1 by length."""
+"""xner.evaluation.error_analysis on hand-made sentences: each gold entity in exactly one class, F1 by length."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from xner.error_analysis import error_analysis, f1_by_length, span_errors
+from xner.evaluation.error_analysis import error_analysis, f1_by_length, span_errors
+from xner.evaluation.spans import TP, sentence_counts, spans
 from xner.labels import ENTITY_TYPES, LABELS
-from xner.spans import TP, sentence_counts, spans
 
 
 def test_each_kind_of_error_is_counted_where_it_belongs():

@@ -1,74 +1,186 @@
-"""xner.evaluate: prediction covers every word of windowed sentences, micro-batches change nothing."""
+"""xner.evaluation.evaluate on a tiny model: one load for all test languages, the same files as a single
+evaluation, unchanged languages kept, changed ones redone, and the export to results/eval."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from seqeval.scheme import IOB2
 
-from xner.scoring import score
+import xner.models.loading
+from xner.errors import XnerError
+from xner.evaluation.evaluate import evaluate_run, export_evaluation, read_index
+from xner.io import sentences_table, write_parquet
+from xner.synthetic.models import TinyModelSettings, build_tiny_model
+from xner.synthetic.panx import generate_sentences
+
+INFO = {"model": "tiny", "train_langs": "en", "variant": "base"}
+TIMING = ("seconds", "sentences_per_second")
 
 
-def test_windows_and_words_without_sub_tokens_are_all_scored():
-    """A long sentence split into windows and a word with no sub-token: every gold word is predicted
-    (the latter as O), and the scores equal seqeval on the full word sequences."""
-    import torch
-    from seqeval.metrics import f1_score
-    from transformers import BertConfig, BertForTokenClassification
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Test tables for en, de and sw, and a tiny untrained model with its head, built on them."""
+    root = tmp_path_factory.mktemp("corpus")
+    tables = {}
+    for lang in ("en", "de", "sw"):
+        sentences = generate_sentences(lang, "test", 60, seed=5)
+        tokens = [[t for t, _ in s] for s in sentences]
+        tags = [[g for _, g in s] for s in sentences]
+        tables[root / f"{lang}.parquet"] = sentences_table(list(range(len(tokens))), lang, tokens, tags)
+    write_parquet(tables)
+    words = [t for table in tables.values() for t in table.column("tokens").to_pylist()]
+    build_tiny_model(words, root / "base", TinyModelSettings(seed=0))
+    # with its (random) token-classification head saved, so that every load gives the same model
+    xner.models.loading.load_model(str(root / "base")).save_pretrained(root / "model")
+    xner.models.loading.load_tokenizer(str(root / "base")).save_pretrained(root / "model")
+    return root
 
-    from xner.evaluate import predict
-    from xner.features import encode
-    from xner.random_models import train_tokenizer
 
-    words = ["Anna", "Kowalski", "visited", "Berlin", "and", "Paris", "in", "May", "."] * 6
-    tags = ["B-PER", "I-PER", "O", "B-LOC", "O", "B-LOC", "O", "O", "O"] * 6
-    sentences = [words, ["Anna", "\u200b", "Kowalski"], ["Berlin"]]
-    gold = [tags, ["B-PER", "I-PER", "I-PER"], ["B-LOC"]]
-    tokenizer = train_tokenizer([words] * 20, "bert", vocab_size=300)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=64, num_labels=7,
-    )  # fmt: skip
-    model = BertForTokenClassification(config)
-    encoded = encode(tokenizer, sentences, gold, max_length=12)
-    assert encoded.windowed_sentences == 1 and encoded.words_without_subtokens == 1
-    result = predict(model, encoded, batch_size=4, pad_id=tokenizer.pad_token_id, device=torch.device("cpu"))
-    assert [len(p) for p in result.tags] == [len(s) for s in sentences]
-    assert result.tags[1][1] == "O"
-    assert score(gold, result.tags)["micro"]["f1"] == pytest.approx(
-        f1_score(gold, result.tags, mode="strict", scheme=IOB2)
+def splits_of(corpus: Path, *langs: str) -> dict[str, Path]:
+    return {lang: corpus / f"{lang}.parquet" for lang in langs}
+
+
+def without_timing(path: Path) -> dict:
+    return {k: v for k, v in json.loads(path.read_text()).items() if k not in TIMING}
+
+
+def count_loads(monkeypatch) -> list[str]:
+    loads: list[str] = []
+    real = xner.models.loading.load_model
+
+    def load(path, *args, **kwargs):
+        loads.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(xner.models.loading, "load_model", load)
+    return loads
+
+
+def run(corpus: Path, out: Path, *langs: str, **options) -> dict:
+    return evaluate_run(
+        corpus / "model", splits_of(corpus, *langs), out, info=INFO, split="dev", device="cpu", **options
     )
-    # Each window is predicted on its own: the same as predicting its words as separate sentences.
-    windows = [[w for w in first[first >= 0]] for first, s in zip(encoded.first, encoded.sentence) if s == 0]
-    pieces = [[words[i] for i in window] for window in windows]
-    alone = predict(
-        model, encode(tokenizer, pieces, None, max_length=12), batch_size=4, pad_id=tokenizer.pad_token_id,
-        device=torch.device("cpu"),
-    )  # fmt: skip
-    assert [t for part in alone.tags for t in part] == result.tags[0]
 
 
-def test_micro_batches_change_no_prediction():
-    """Cutting evaluation batches into micro-batches gives the same tags and loss as whole batches."""
-    import torch
+def test_the_model_is_loaded_once_and_each_language_equals_its_own_evaluation(corpus, tmp_path, monkeypatch):
+    loads = count_loads(monkeypatch)
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de", "sw", max_length=64, batch_size=32)
+    assert loads == [str(corpus / "model")]
+    assert set(read_index(out)) == {"en", "de", "sw"}
+    for lang in ("en", "de", "sw"):
+        single = tmp_path / "single" / lang  # the language alone, with a model loaded for it only
+        run(corpus, single, lang, max_length=64, batch_size=32)
+        assert without_timing(out / f"{lang}.json") == without_timing(single / f"{lang}.json")
+        assert (out / f"{lang}.tsv").read_bytes() == (single / f"{lang}.tsv").read_bytes()
+    assert len(loads) == 4
 
-    from xner.architectures import ARCHITECTURES
-    from xner.demo import generate_sentences
-    from xner.evaluate import predict
-    from xner.features import encode
-    from xner.labels import LABELS
-    from xner.random_models import build_model, train_tokenizer
 
-    pairs = generate_sentences("en", "test", 120, seed=4)
-    tokens, tags = [[w for w, _ in s] for s in pairs], [[t for _, t in s] for s in pairs]
-    tokens[7], tags[7] = tokens[7] * 8, tags[7] * 8  # one long sentence among short ones
-    tokenizer = train_tokenizer(tokens, "bert", 400)
-    model = build_model(ARCHITECTURES["small-bert"], tokenizer, len(LABELS), seed=1)
-    encoded = encode(tokenizer, tokens, tags, max_length=256)
-    cpu = torch.device("cpu")
-    common = {"batch_size": 32, "pad_id": tokenizer.pad_token_id, "device": cpu, "precision": "fp32"}
-    split = predict(model, encoded, overhead_tokens=0, **common)
-    whole = predict(model, encoded, overhead_tokens=10**9, **common)
-    assert split.tags == whole.tags
-    assert split.loss == pytest.approx(whole.loss, rel=1e-5)
-    assert len(set(map(tuple, split.tags))) > 1  # a random model still predicts more than one tag pattern
+def test_an_added_language_is_the_only_one_evaluated(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.name != "index.json"}
+    loads = count_loads(monkeypatch)
+    run(corpus, out, "en", "de", "sw")
+    assert len(loads) == 1
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.name != "index.json"}
+    assert {k: after[k] for k in before} == before  # en and de untouched
+    assert "sw.json" in after
+    # nothing changed: nothing is evaluated, the model is not even loaded
+    run(corpus, out, "en", "de", "sw")
+    assert len(loads) == 1
+
+
+def test_a_changed_test_split_settings_or_model_is_evaluated_again(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    key = read_index(out)["en"]["key"]
+    loads = count_loads(monkeypatch)
+
+    run(corpus, out, "en", "de", max_length=32)  # settings: both again
+    assert len(loads) == 1 and read_index(out)["en"]["key"]["settings"]["max_length"] == 32
+    run(corpus, out, "en", "de")
+    assert read_index(out)["en"]["key"] == key
+
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "en.parquet").write_bytes((corpus / "de.parquet").read_bytes())  # other bytes for en
+    evaluate_run(
+        corpus / "model",
+        {"en": changed / "en.parquet", "de": corpus / "de.parquet"},
+        out,
+        info=INFO,
+        split="dev",
+        device="cpu",
+    )
+    index = read_index(out)
+    assert index["en"]["key"]["test_sha256"] != key["test_sha256"]
+    assert json.loads((out / "en.json").read_text())["sentences"] == 60
+
+    # a retrained model (other weights) makes every language stale
+    (corpus / "model2").mkdir()
+    for f in (corpus / "model").iterdir():
+        (corpus / "model2" / f.name).write_bytes(f.read_bytes())
+    config = corpus / "model2" / "config.json"
+    config.write_text(config.read_text().replace("{", '{"xner_test": 1,', 1))
+    loads.clear()
+    entries = evaluate_run(
+        corpus / "model2", splits_of(corpus, "en", "de"), out, info=INFO, split="dev", device="cpu"
+    )
+    assert len(loads) == 1
+    assert entries["en"]["key"]["model_sha256"] != key["model_sha256"]
+
+
+def test_a_deleted_output_is_evaluated_again(corpus, tmp_path):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en")
+    (out / "en.tsv").unlink()
+    run(corpus, out, "en")
+    assert (out / "en.tsv").exists()
+
+
+def test_export_copies_one_language_unchanged(corpus, tmp_path):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    export_evaluation(out, "de", tmp_path / "eval" / "de.json", tmp_path / "eval" / "de.tsv")
+    assert (tmp_path / "eval" / "de.json").read_bytes() == (out / "de.json").read_bytes()
+    assert (tmp_path / "eval" / "de.tsv").read_bytes() == (out / "de.tsv").read_bytes()
+    with pytest.raises(XnerError, match=r"no evaluation on 'sw'"):
+        export_evaluation(out, "sw", tmp_path / "eval" / "sw.json", tmp_path / "eval" / "sw.tsv")
+    assert not (tmp_path / "eval" / "sw.json").exists() and not (tmp_path / "eval" / "sw.tsv").exists()
+
+
+def test_a_broken_index_is_named(tmp_path):
+    (tmp_path / "index.json").write_text("{")
+    with pytest.raises(XnerError, match="index.json: not a valid evaluations index"):
+        read_index(tmp_path)
+
+
+def test_the_model_card_is_rewritten_with_every_evaluation_and_changes_no_key(corpus, tmp_path, monkeypatch):
+    from xner.models.card import read_metadata
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for f in (corpus / "model").iterdir():
+        (model / f.name).write_bytes(f.read_bytes())
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({**INFO, "model_path": "tiny", "hyperparameters": {"seed": 1}}))
+    out = tmp_path / "evaluations"
+    splits = splits_of(corpus, "en")
+    evaluate_run(model, splits, out, info=INFO, split="dev", device="cpu", summary=summary)
+    card = read_metadata(model / "README.md")
+    (result,) = card["model-index"][0]["results"]
+    assert result["dataset"]["name"] == "PAN-X.en" and result["dataset"]["split"] == "validation"
+    assert result["metrics"][0]["value"] == round(json.loads((out / "en.json").read_text())["micro"]["f1"], 4)
+
+    # the card is not the model: the next job keeps en, evaluates de only, and lists both in the card
+    loads = count_loads(monkeypatch)
+    evaluate_run(
+        model, splits_of(corpus, "en", "de"), out, info=INFO, split="dev", device="cpu", summary=summary
+    )
+    assert len(loads) == 1 and read_index(out)["en"]["wall_seconds"] > 0
+    card = read_metadata(model / "README.md")
+    assert [r["dataset"]["name"] for r in card["model-index"][0]["results"]] == ["PAN-X.en", "PAN-X.de"]
+    assert card["language"] == ["en", "de"] and card["pipeline_tag"] == "token-classification"

@@ -1,11 +1,12 @@
-"""xner.features: first-sub-token labels, windows for long sentences, length-bucketed batches."""
+"""xner.models.features: first-sub-token labels, windows for long sentences, length-bucketed batches."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from xner.features import (
+from xner.labels import LABEL_TO_ID
+from xner.models.features import (
     BATCHING,
     IGNORE,
     collate,
@@ -15,8 +16,7 @@ from xner.features import (
     sorted_batches,
     training_batches,
 )
-from xner.labels import LABEL_TO_ID
-from xner.random_models import train_tokenizer
+from xner.synthetic.models import train_tokenizer
 
 CORPUS = [
     ["Johannesburg", "is", "in", "South", "Africa", "."],

@@ -1,4 +1,4 @@
-"""xner.hub_models and `xner fetch-models`, offline: a Hugging Face cache the test fills itself (the real
+"""xner.models.hub and `xner fetch-models`, offline: a Hugging Face cache the test fills itself (the real
 huggingface_hub reads it, in a subprocess with HF_HUB_OFFLINE=1), local directories, and the errors."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_xner
 from xner.errors import XnerError
-from xner.hub_models import file_records, load_location
+from xner.models.hub import file_records, load_location
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 FILES = {
@@ -133,8 +133,8 @@ def test_load_location_checks_the_manifest_against_the_config(tmp_path):
 def test_a_pypi_model_is_recorded_with_its_wheel_and_files(tmp_path, monkeypatch):
     """A PyPI model source: the requirement, the wheel's name and sha256, the cache directory, every file."""
     from test_pypi_models import fake_wheel
-    from xner.hub_models import ModelFetchError, ModelSource, write_manifests
     from xner.io import sha256_file
+    from xner.models.hub import ModelFetchError, ModelSource, write_manifests
 
     wheels = tmp_path / "wheels"
     wheel = fake_wheel(wheels, {"config.json": b'{"model_type": "bert"}'})

@@ -1,8 +1,8 @@
-"""xner.model_card: the card's YAML metadata and body from a hand-made summary and evaluations."""
+"""xner.models.card: the card's YAML metadata and body from a hand-made summary and evaluations."""
 
 from __future__ import annotations
 
-from xner.model_card import metadata, read_metadata, render, write_card
+from xner.models.card import metadata, read_metadata, render, write_card
 
 SUMMARY = {
     "model": "xlmr",

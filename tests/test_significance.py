@@ -1,4 +1,4 @@
-"""xner.significance: which settings are compared, and the table of paired tests on hand-made predictions."""
+"""xner.reporting.significance: which settings are compared, and the table of paired tests on hand-made predictions."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from xner.bootstrap import BootstrapSettings
 from xner.errors import XnerError
+from xner.evaluation.bootstrap import BootstrapSettings
+from xner.evaluation.spans import sentence_counts
 from xner.io import write_predictions_tsv
-from xner.significance import (
+from xner.reporting.significance import (
     COLUMNS,
     Evaluated,
     Setting,
@@ -20,8 +21,7 @@ from xner.significance import (
     one_factor_pairs,
     significance_table,
 )
-from xner.spans import sentence_counts
-from xner.tables import markdown_view
+from xner.reporting.tables import markdown_view
 
 BERT = {"lr": 1e-5, "batch_size": 128, "seed": 42}
 DEBERTA = {"lr": 1e-5, "batch_size": 64, "seed": 42}  # its own default batch size
@@ -210,7 +210,7 @@ def test_the_experiment_table_marks_the_best_and_what_is_significantly_below_it(
 
 
 def test_a_test_that_cannot_reach_significance_after_holm_says_so():
-    from xner.significance import resolution_warning
+    from xner.reporting.significance import resolution_warning
 
     def table(m: int) -> pd.DataFrame:
         return pd.DataFrame({"level": ["sentences"] * m + ["seeds"]})

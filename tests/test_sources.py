@@ -1,6 +1,6 @@
-"""Tests of xner.sources: every accepted form of data.path, resolved for one language.
+"""Tests of xner.data.sources: every accepted form of data.path, resolved for one language.
 
-:func:`~xner.sources.locate` is what both ``xner download`` and the Snakefile's
+:func:`~xner.data.sources.locate` is what both ``xner download`` and the Snakefile's
 rule ``download`` (its inputs and its ``--path``) go by. Everything is made by
 hand in a temporary directory; nothing is fetched.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from xner.data.sources import DataLocation, fill_lang, is_url, locate
 from xner.errors import DownloadError, XnerError
-from xner.sources import DataLocation, fill_lang, is_url, locate
 
 ARCHIVE_COPY = "results/raw/panx_dataset.tar"
 URL = "https://example.org/panx"
@@ -228,7 +228,7 @@ def test_unknown_source_names_the_valid_ones():
 
 def test_sources_imports_no_ml_library():
     code = (
-        "import sys, xner.sources; "
+        "import sys, xner.data.sources; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'transformers', 'huggingface_hub'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}

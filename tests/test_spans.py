@@ -1,4 +1,4 @@
-"""xner.spans: strict IOB2 spans and per-sentence counts, checked on hand-made cases and against seqeval."""
+"""xner.evaluation.spans: strict IOB2 spans and per-sentence counts, checked on hand-made cases and against seqeval."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from seqeval.metrics import classification_report, f1_score
 from seqeval.scheme import IOB2
 
+from xner.evaluation.spans import FN, FP, TP, scores_from_counts, sentence_counts, spans
 from xner.labels import ENTITY_TYPES, LABELS
-from xner.spans import FN, FP, TP, scores_from_counts, sentence_counts, spans
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""xner.speed: the speed table's timing job (`xner speed`), the table, and its configuration.
+"""xner.training.speed: the speed table's timing job (`xner speed`), the table, and its configuration.
 
 No test here asserts a time: the timings are only checked to be present and consistent.
 """
@@ -12,12 +12,12 @@ import pytest
 
 from conftest import CORES, run_xner
 from xner.config import validate_config
-from xner.demo import generate_sentences
 from xner.errors import ConfigError, XnerError
 from xner.io import sentences_table, write_parquet
-from xner.random_models import TinyModelSettings, build_tiny_model
 from xner.runs import TrainSettings, speed_hparams, speed_models
-from xner.speed import measure_speed, speed_table
+from xner.synthetic.models import TinyModelSettings, build_tiny_model
+from xner.synthetic.panx import generate_sentences
+from xner.training.speed import measure_speed, speed_table
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""xner.splits: length bins, merging of sparse bins, and the stratified train/val split."""
+"""xner.data.splits: length bins, merging of sparse bins, and the stratified train/val split."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from xner.errors import XnerError
-from xner.io import read_sentences, sentences_table, write_parquet
-from xner.splits import (
+from xner.data.splits import (
     SplitSettings,
     budget_language,
     entity_type_sets,
@@ -21,6 +19,8 @@ from xner.splits import (
     stratified_split,
     val_budget,
 )
+from xner.errors import XnerError
+from xner.io import read_sentences, sentences_table, write_parquet
 
 EDGES = (0, 5, 10, 15, 20, 25, 30, 40, 100)
 

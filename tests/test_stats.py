@@ -1,4 +1,4 @@
-"""xner.stats: the dataset statistics table, on hand-made sentence tables."""
+"""xner.data.statistics: the dataset statistics table, on hand-made sentence tables."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from xner.config import Member
+from xner.data.statistics import STATS_COLUMNS, count, data_stats, stats_inputs
 from xner.errors import XnerError
 from xner.io import sentences_table, write_parquet
-from xner.stats import STATS_COLUMNS, count, data_stats, stats_inputs
 
 
 def table(lang, sentences):

@@ -1,4 +1,4 @@
-"""xner.tables: table shapes and values from hand-made evaluation JSON and run summaries."""
+"""xner.reporting.tables: table shapes and values from hand-made evaluation JSON and run summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from xner.errors import XnerError
 from xner.io import write_table
-from xner.tables import (
+from xner.reporting.tables import (
     cost_note,
     cost_table,
     evaluation_minutes,

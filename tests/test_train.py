@@ -1,4 +1,4 @@
-"""xner.train on a tiny model: selection of the best epoch, early stopping, learning-rate reduction,
+"""xner.training.train on a tiny model: selection of the best epoch, early stopping, learning-rate reduction,
 frozen encoder, resume after a kill, and that training learns at all."""
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import numpy as np
 import pytest
 import torch
 
-import xner.train
+import xner.training.train
 from conftest import ROOT
-from xner.demo import generate_sentences
-from xner.evaluate import Prediction
-from xner.evaluations import evaluate_run
-from xner.features import BATCHING, IGNORE
+from xner.evaluation.evaluate import evaluate_run
+from xner.evaluation.inference import Prediction
 from xner.io import sentences_table, write_parquet
-from xner.models import load_model
-from xner.random_models import TinyModelSettings, build_tiny_model
-from xner.train import RunData, TrainSettings, load_run_data, train
+from xner.models.features import BATCHING, IGNORE
+from xner.models.loading import load_model
+from xner.synthetic.models import TinyModelSettings, build_tiny_model
+from xner.synthetic.panx import generate_sentences
+from xner.training.train import RunData, TrainSettings, load_run_data, train
 
 FAST = TrainSettings(lr=2e-3, batch_size=16, epochs=3, patience=3, max_length=64, eval_batch_size=64, seed=1)
 
@@ -73,7 +73,7 @@ def read_history(path: Path) -> list[dict]:
 
 
 def scripted_predict(losses):
-    """A stand-in for xner.train.predict that returns the given validation losses, one per call."""
+    """A stand-in for xner.training.train.predict that returns the given validation losses, one per call."""
     it = iter(losses)
 
     def fake(model, encoded, **kwargs):
@@ -86,7 +86,7 @@ def scripted_predict(losses):
 
 @pytest.mark.slow
 def test_early_stopping_and_lr_reduction_on_scripted_losses(corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.8, 0.9, 0.85, 0.95, 0.5]))
+    monkeypatch.setattr(xner.training.train, "predict", scripted_predict([1.0, 0.8, 0.9, 0.85, 0.95, 0.5]))
     settings = replace(FAST, epochs=10, patience=3, lr_patience=1, lr_factor=0.1)
     summary = train(str(corpus / "tiny"), run_data(corpus), tmp_path, settings)
     history = read_history(tmp_path / "history.csv")
@@ -100,16 +100,16 @@ def test_early_stopping_and_lr_reduction_on_scripted_losses(corpus, tmp_path, mo
 
 @pytest.mark.slow
 def test_the_best_epoch_is_restored_not_the_last(corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(xner.train, "predict", scripted_predict([1.0, 0.5, 0.9, 0.95]))
+    monkeypatch.setattr(xner.training.train, "predict", scripted_predict([1.0, 0.5, 0.9, 0.95]))
     snapshots = []
-    original = xner.train.train_one_epoch
+    original = xner.training.train.train_one_epoch
 
     def recording(model, *args, **kwargs):
         result = original(model, *args, **kwargs)
         snapshots.append(copy.deepcopy(model.state_dict()))
         return result
 
-    monkeypatch.setattr(xner.train, "train_one_epoch", recording)
+    monkeypatch.setattr(xner.training.train, "train_one_epoch", recording)
     summary = train(str(corpus / "tiny"), run_data(corpus), tmp_path, replace(FAST, epochs=4, patience=5))
     assert summary["best_epoch"] == 2 and summary["epochs_run"] == 4
     saved = load_model(tmp_path / "model").state_dict()
@@ -211,7 +211,7 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp
 @pytest.mark.slow
 def test_tracked_test_languages_are_recorded_but_never_select_the_model(corpus, tmp_path, monkeypatch):
     # Per epoch, predict() is called for val, then for each tracked language.
-    monkeypatch.setattr(xner.train, "predict", scripted_predict([0.5, 9.0, 0.9, 0.01, 0.95, 0.001]))
+    monkeypatch.setattr(xner.training.train, "predict", scripted_predict([0.5, 9.0, 0.9, 0.01, 0.95, 0.001]))
     data = load_run_data(
         [corpus / "en" / "train.parquet"],
         [corpus / "en" / "val.parquet"],
@@ -235,9 +235,9 @@ def _without_dropout(model):
 @pytest.mark.parametrize("batching", list(BATCHING))
 def test_micro_batches_take_the_same_step_as_whole_batches(corpus, batching):
     """Under every batching policy, micro-batches (gradients accumulated) change no step, dropout aside."""
-    from xner.features import encode
-    from xner.models import load_tokenizer
-    from xner.train import epoch_plan, train_one_epoch
+    from xner.models.features import encode
+    from xner.models.loading import load_tokenizer
+    from xner.training.train import epoch_plan, train_one_epoch
 
     tokenizer = load_tokenizer(corpus / "tiny")
     tokens, tags = run_data(corpus).train
@@ -293,8 +293,8 @@ def test_the_sentences_read_from_each_table_are_recorded(tmp_path):
 
 
 def test_loss_divisors_per_batch_or_per_epoch():
-    from xner.features import Encoded
-    from xner.train import batch_label_counts, loss_divisors
+    from xner.models.features import Encoded
+    from xner.training.train import batch_label_counts, loss_divisors
 
     def window(labelled: int) -> np.ndarray:
         return np.array([IGNORE] + [0] * labelled + [IGNORE])
@@ -326,7 +326,7 @@ def _fresh_objects(corpus: Path):
 
 
 def test_a_checkpoint_that_would_run_code_is_ignored_and_runs_none(corpus, tmp_path, caplog):
-    from xner.train import resume
+    from xner.training.train import resume
 
     marker = tmp_path / "ran"
     path = tmp_path / "checkpoint.pt"
@@ -338,7 +338,7 @@ def test_a_checkpoint_that_would_run_code_is_ignored_and_runs_none(corpus, tmp_p
 
 
 def test_a_checkpoint_for_another_model_is_ignored_and_never_half_applied(corpus, tmp_path, caplog):
-    from xner.train import EarlyStopping, resume
+    from xner.training.train import EarlyStopping, resume
 
     model, optimizer, scheduler = _fresh_objects(corpus)
     state = {k: v.clone() for k, v in model.state_dict().items()}

@@ -83,8 +83,8 @@ def check_evaluation(eval_dir: Path, lang: str, counts: dict[str, int]) -> dict:
     # XTREME's score: seqeval's default (lenient) mode, recomputed from the TSV
     assert result["lenient"]["micro"]["f1"] == pytest.approx(f1_score(gold, pred))
     # xner's own span counts give seqeval's totals, in both modes
-    from xner.scoring import check_counts, score
-    from xner.spans import sentence_counts
+    from xner.evaluation.scoring import check_counts, score
+    from xner.evaluation.spans import sentence_counts
 
     for mode in ("strict", "lenient"):
         check_counts(sentence_counts(gold, pred, mode=mode), score(gold, pred, mode), mode)
@@ -182,7 +182,7 @@ def test_demo_end_to_end(tmp_path):
     en_scores = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
     assert en_scores["micro"]["f1"] > 0.5
     # each run's model card, with its scores on every test language
-    from xner.model_card import read_metadata
+    from xner.models.card import read_metadata
 
     for mixture in ("en", "en+de"):
         card = read_metadata(results / "runs" / "tiny" / mixture / "base" / "model" / "README.md")
@@ -387,7 +387,7 @@ def test_real_data_pipeline_counts_equal_an_independent_count(tmp_path, panx_dir
 
 
 def test_archive_url_is_fetched_once_for_all_languages(tmp_path):
-    from xner.demo import DemoSettings, write_panx_archive
+    from xner.synthetic.panx import DemoSettings, write_panx_archive
 
     served = tmp_path / "served"
     write_panx_archive(
@@ -593,8 +593,8 @@ def test_budgets_make_budgeted_splits_and_a_config_without_them_plans_as_before(
 
 def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(tmp_path):
     from test_hub_models import COMMIT, fill_hub_cache
-    from xner.demo import generate_sentences
-    from xner.random_models import TinyModelSettings, build_tiny_model
+    from xner.synthetic.models import TinyModelSettings, build_tiny_model
+    from xner.synthetic.panx import generate_sentences
 
     words = [[t for t, _ in s] for s in generate_sentences("sw", "train", 200, seed=1)]
     build_tiny_model(words, tmp_path / "tiny", TinyModelSettings(seed=0))

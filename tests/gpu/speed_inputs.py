@@ -1,7 +1,7 @@
 """The speed table's inputs for `make gpu-check`: train and val tables, and random models of published shapes.
 
 The GPU machine has no network, so the study's hub models cannot be fetched there; random weights of
-their shapes time the same (``xner/architectures.py``). The sentences are the demo's synthetic English.
+their shapes time the same (``xner/models/architectures.py``). The sentences are the demo's synthetic English.
 
     python tests/gpu/speed_inputs.py OUT_DIR --sentences N ARCHITECTURE ...
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xner.architectures import ARCHITECTURES
-from xner.demo import generate_sentences
 from xner.io import sentences_table, write_parquet
 from xner.labels import LABELS
-from xner.random_models import build_model, train_tokenizer
+from xner.models.architectures import ARCHITECTURES
+from xner.synthetic.models import build_model, train_tokenizer
+from xner.synthetic.panx import generate_sentences
 
 
 def main(argv: list[str] | None = None) -> None:

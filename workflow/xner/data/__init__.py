@@ -1,0 +1,1 @@
+"""Data: raw PAN-X from a source (``sources``, ``download``), parsed losslessly into sentence tables (``parse``), split and budgeted (``splits``), counted (``statistics``). Rules: data.smk, splits.smk, stats.smk."""

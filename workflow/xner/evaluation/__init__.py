@@ -1,0 +1,1 @@
+"""Evaluation: a model's tags for every word (``inference``), scored strict and lenient on entity spans (``scoring``, ``spans``), with bootstrap intervals (``bootstrap``) and an error analysis (``error_analysis``); a run on all its test languages (``evaluate``). Rule: evaluate.smk."""

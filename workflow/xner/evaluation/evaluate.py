@@ -1,0 +1,250 @@
+"""Evaluation: one model on one test split (:func:`evaluate_model`), and a run on all its test languages.
+
+Scores (:func:`xner.evaluation.scoring.evaluation_scores`) come from seqeval in strict mode
+with the IOB2 scheme, and in its lenient default mode under ``lenient``, each F1
+with a bootstrap interval, and an error analysis; on words (the first
+sub-token's prediction stands for its word), over every gold word: a word that
+got no prediction of its own (see :mod:`xner.models.features`) is predicted ``O`` and
+counted in ``truncated_words``. The TSV beside each JSON holds
+``token<TAB>gold<TAB>pred`` per word, a blank line between sentences, in source
+order (:func:`xner.io.write_predictions_tsv`), so that any score can be
+recomputed from it.
+
+A run's evaluations on all its test languages, in one process (``results/runs/.../evaluations/``).
+
+One job per run loads the trained model once and evaluates it on every test
+language (:func:`evaluate_run`), writing ``{lang}.json`` and ``{lang}.tsv`` as
+:func:`evaluate_model` writes them, and ``index.json``: for each
+language, the key it was made from (the model's files, the test split's bytes,
+the run and evaluation settings) and how long it took. A language whose key is
+unchanged is kept, not evaluated again, so adding a test language to an
+experiment evaluates that language only. :func:`export_evaluation` then copies
+one language's files to ``results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from xner.data.splits import DEFAULT_LENGTH_BINS
+from xner.errors import XnerError
+from xner.evaluation.bootstrap import BootstrapSettings
+from xner.io import atomic_outputs, atomic_path, sha256_directory, sha256_file, write_predictions_tsv
+from xner.models.card import CARD, write_card
+
+if TYPE_CHECKING:  # torch only where a model is evaluated: reading an index needs none
+    import torch
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate_model(
+    model,
+    tokenizer,
+    test_path: str | Path,
+    *,
+    json_path: str | Path,
+    tsv_path: str | Path,
+    info: dict,
+    max_length: int,
+    batch_size: int,
+    device: torch.device,
+    precision: str,
+    bootstrap: BootstrapSettings,
+    length_bins: Sequence[int],
+) -> dict:
+    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON and TSV.
+
+    ``bootstrap``: the intervals' settings; ``length_bins``: the edges of the
+    sentence-length bins of F1 by length (the split's).
+    """
+    from xner.device import device_name
+    from xner.evaluation.inference import predict
+    from xner.evaluation.scoring import evaluation_scores
+    from xner.io import read_sentences
+    from xner.models.features import encode
+
+    table = read_sentences(test_path)
+    tokens, gold = table.column("tokens").to_pylist(), table.column("tags").to_pylist()
+    encoded = encode(tokenizer, tokens, gold, max_length=max_length)
+    prediction = predict(
+        model,
+        encoded,
+        batch_size=batch_size,
+        pad_id=tokenizer.pad_token_id,
+        device=device,
+        precision=precision,
+    )
+    result = {
+        **info,
+        "sentences": len(tokens),
+        "words": int(sum(map(len, tokens))),
+        "loss": prediction.loss,
+        **evaluation_scores(gold, prediction.tags, bootstrap, length_bins),
+        "truncated_words": encoded.words_without_subtokens,
+        "windowed_sentences": encoded.windowed_sentences,
+        "cut_subtokens": encoded.cut_subtokens,
+        "max_length": max_length,
+        "scheme": "IOB2",
+        "mode": "strict",
+        "seconds": prediction.seconds,
+        "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
+        "device_type": device.type,
+        "device_name": device_name(device),
+    }
+    with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
+        write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
+        json_tmp.write_text(json.dumps(result, indent=2) + "\n")
+    logger.info(
+        "%s: micro F1 %.4f %s, macro F1 %.4f over %d words (%d sentences) in %.1f s",
+        info.get("test_lang"),
+        result["micro"]["f1"],
+        _interval(result["micro"]),
+        result["macro"]["f1"],
+        result["words"],
+        result["sentences"],
+        prediction.seconds,
+    )
+    return result
+
+
+def _interval(entry: dict) -> str:
+    low, high = entry.get("f1_ci", (float("nan"), float("nan")))
+    return f"[{low:.4f}, {high:.4f}]"
+
+
+INDEX = "index.json"
+
+
+def read_index(out_dir: str | Path) -> dict[str, dict]:
+    """The index of a run's evaluations directory (empty when there is none yet)."""
+    path = Path(out_dir) / INDEX
+    if not path.exists():
+        return {}
+    try:
+        index = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise XnerError(
+            f"{path}: not a valid evaluations index ({e}); delete the directory to start over"
+        ) from None
+    return index
+
+
+def evaluation_key(model_sha256: str, test_path: str | Path, info: Mapping, settings: Mapping) -> dict:
+    """What an evaluation depends on: the model's files, the test split's bytes, the run and settings."""
+    return {
+        "model_sha256": model_sha256,
+        "test_sha256": sha256_file(test_path),
+        "info": dict(info),
+        "settings": dict(settings),
+    }
+
+
+def evaluate_run(
+    model_dir: str | Path,
+    tests: Mapping[str, str | Path],
+    out_dir: str | Path,
+    *,
+    info: Mapping,
+    split: str,
+    max_length: int = 256,
+    batch_size: int = 256,
+    device: str = "auto",
+    precision: str = "auto",
+    bootstrap: BootstrapSettings | None = None,
+    length_bins: Sequence[int] = DEFAULT_LENGTH_BINS,
+    summary: str | Path | None = None,
+) -> dict[str, dict]:
+    """Evaluate a run on each test language (``tests``: language -> test split), loading its model once.
+
+    Writes ``out_dir/{lang}.json`` and ``.tsv`` for each language whose key
+    (:func:`evaluation_key`) differs from the one in ``out_dir/index.json``, and
+    the index after each; returns the index entries of ``tests``. With the run's
+    ``summary`` (its summary.json), the model's card (``model_dir/README.md``,
+    :mod:`xner.models.card`) is rewritten with every evaluation in the index; the
+    card is no part of the model's key.
+    """
+    out_dir = Path(out_dir)
+    bootstrap = bootstrap or BootstrapSettings()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = read_index(out_dir)
+    settings = {
+        "max_length": max_length,
+        "eval_batch_size": batch_size,
+        "precision": precision,
+        "bootstrap": asdict(bootstrap),
+        "length_bins": list(length_bins),
+    }
+    model_sha256 = sha256_directory(model_dir, exclude=(CARD,))
+    infos = {lang: {**info, "test_lang": lang, "split": split} for lang in tests}
+    keys = {lang: evaluation_key(model_sha256, path, infos[lang], settings) for lang, path in tests.items()}
+    todo = [
+        lang
+        for lang in tests
+        if index.get(lang, {}).get("key") != keys[lang]
+        or not (out_dir / f"{lang}.json").exists()
+        or not (out_dir / f"{lang}.tsv").exists()
+    ]
+    kept = [lang for lang in tests if lang not in todo]
+    if kept:
+        logger.info("kept (model, test split and settings unchanged): %s", ", ".join(kept))
+    if todo:
+        from xner.device import prepare_device
+        from xner.models.loading import load_model, load_tokenizer
+
+        start = time.perf_counter()
+        dev, resolved = prepare_device(device, precision)  # TF32 on CUDA, as validation during training
+        tokenizer = load_tokenizer(str(model_dir))
+        model = load_model(str(model_dir)).to(dev)
+        load_seconds = time.perf_counter() - start
+        logger.info("loaded %s on %s in %.1f s; evaluating %s", model_dir, dev, load_seconds, ", ".join(todo))
+        for lang in todo:
+            start = time.perf_counter()
+            evaluate_model(
+                model,
+                tokenizer,
+                tests[lang],
+                json_path=out_dir / f"{lang}.json",
+                tsv_path=out_dir / f"{lang}.tsv",
+                info=infos[lang],
+                max_length=max_length,
+                batch_size=batch_size,
+                device=dev,
+                precision=resolved,
+                bootstrap=bootstrap,
+                length_bins=length_bins,
+            )
+            # the model's loading is part of the first language's time
+            seconds = time.perf_counter() - start + load_seconds
+            load_seconds = 0.0
+            index[lang] = {"key": keys[lang], "wall_seconds": seconds, "device_type": dev.type}
+            with atomic_path(out_dir / INDEX) as tmp:
+                tmp.write_text(json.dumps(index, indent=2) + "\n")
+    if summary is not None:
+        evaluations = {
+            lang: json.loads((out_dir / f"{lang}.json").read_text(encoding="utf-8"))
+            for lang in index
+            if (out_dir / f"{lang}.json").exists()
+        }
+        card = write_card(model_dir, json.loads(Path(summary).read_text(encoding="utf-8")), evaluations)
+        logger.info("model card with %d evaluation(s): %s", len(evaluations), card)
+    return {lang: index[lang] for lang in tests}
+
+
+def export_evaluation(
+    evaluations_dir: str | Path, lang: str, json_path: str | Path, tsv_path: str | Path
+) -> None:
+    """Copy one language's evaluation (JSON and TSV) out of a run's evaluations directory."""
+    evaluations_dir = Path(evaluations_dir)
+    if lang not in read_index(evaluations_dir):
+        raise XnerError(f"{evaluations_dir}: no evaluation on {lang!r} (evaluate the run on it first)")
+    with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
+        shutil.copyfile(evaluations_dir / f"{lang}.json", json_tmp)
+        shutil.copyfile(evaluations_dir / f"{lang}.tsv", tsv_tmp)

