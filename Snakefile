@@ -4,18 +4,22 @@
 #   snakemake --profile profiles/local   # run it on this machine
 #   make demo                            # the offline demo (demo/config.yaml)
 #
-# Outputs go to results/ (layout in README.md, "Outputs").
+# Outputs go to results/ (layout in docs/outputs.md).
 import shlex
 import sys
 from pathlib import Path
 
-# The xner package lives in workflow/xner; jobs run it as `python -m xner`,
-# with that directory first on PYTHONPATH (no installation needed).
+# One way for the workflow to find the package: this checkout's workflow/xner, first on the path of
+# the Snakefile's own parse and on PYTHONPATH of every job (`python -m xner ...`), so that the code
+# that runs is always the code beside this Snakefile, in conda environments (which do not install
+# xner) and on machines where another xner is installed. The `xner` command is for users.
 XNER_SRC = str(Path(workflow.basedir) / "workflow")
 sys.path.insert(0, XNER_SRC)
 shell.prefix(
     f"set -euo pipefail; export PYTHONPATH={shlex.quote(XNER_SRC)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 )
+
+from snakemake.exceptions import WorkflowError
 
 from xner.config import load_schema, validate_config
 from xner.errors import ConfigError
@@ -31,7 +35,7 @@ try:
         validate_config(config, load_schema(f"{XNER_SRC}/schemas/config.schema.yaml"))
     )
 except ConfigError as error:
-    sys.exit(f"xner: invalid configuration: {error}")
+    raise WorkflowError(f"xner: invalid configuration: {error}") from None
 
 
 include: "workflow/rules/common.smk"
@@ -49,34 +53,10 @@ include: "workflow/rules/predict.smk"
 report: "workflow/report/workflow.rst"
 
 
-# Jobs of seconds run in the Snakemake process itself, on a cluster too (the login node): only
-# training with its evaluations (rules train and evaluate, one job per run), the speed table's
-# timings (speed_model) and the tagging of texts (predict_run) need a GPU and become cluster jobs.
-localrules:
-    download,
-    fetch_panx_archive,
-    demo_data,
-    parse,
-    split,
-    budget,
-    data_stats,
-    tiny_model,
-    models,
-    export_evaluation,
-    scores,
-    significance,
-    experiment_table,
-    experiment_figures,
-    experiment_errors,
-    training_curves,
-    results_page,
-    speed_table,
-    data,
-    evaluations,
-    tables,
-    speed,
-    predict,
-    all,
+# Jobs of seconds run in the Snakemake process itself, on a cluster too (the login node): each such
+# rule says `localrule: True`. Only training with its evaluations (rules train and evaluate, one job
+# per run), the speed table's timings (speed_model) and the tagging of texts (predict_run) need a GPU
+# and become cluster jobs.
 
 
 # Partial targets: `snakemake data`, `snakemake evaluations`, `snakemake tables` (tables and figures,
@@ -84,11 +64,13 @@ localrules:
 rule data:
     input:
         rules.data_stats.output,
+    localrule: True
 
 
 rule evaluations:
     input:
         EVALUATIONS,
+    localrule: True
 
 
 rule tables:
@@ -101,18 +83,21 @@ rule tables:
         EXPERIMENT_FIGURES,
         RESULTS_PAGE if RUNS else [],
         CURVES,
+    localrule: True
 
 
 # Texts tagged by trained runs (config section predict; `snakemake predict`).
 rule predict:
     input:
         PREDICTIONS,
+    localrule: True
 
 
 # The study's speed table: one timing job per model (`snakemake speed`).
 rule speed:
     input:
         rules.speed_table.output if SPEED_MODELS else [],
+    localrule: True
 
 
 rule all:
@@ -124,3 +109,4 @@ rule all:
         rules.tables.input,
         rules.speed.input,
         rules.predict.input,
+    localrule: True

@@ -14,16 +14,10 @@ import pytest
 import torch
 
 from conftest import CORES, run_xner
+from xner.bench.measure import add_mfu, matmul_summary, model_flops, non_embedding_parameters, spread
 from xner.bench.report import check_targets, matmul_text, positions_ratio_text
 from xner.bench.run import _agreement, rep_order
-from xner.bench.settings import (
-    BenchSettings,
-    add_mfu,
-    matmul_summary,
-    model_flops,
-    non_embedding_parameters,
-    spread,
-)
+from xner.bench.settings import BenchSettings
 from xner.bench.trainer import CountingCollator, hf_encode, trainer_word_tags
 from xner.labels import LABEL_TO_ID, LABELS
 from xner.models.architectures import ARCHITECTURES, GPU_ARCHITECTURES

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -67,7 +69,9 @@ def test_shared_options_mean_the_same_in_every_subcommand():
     for name in SUBCOMMANDS:
         for flag, action in _options(name).items():
             if flag in seen:
-                seen[flag].add((action.help, action.nargs, action.type, tuple(action.choices or ())))
+                # the help without its default, which says whose it is (training.batch_size, speed.batch_size)
+                text = re.sub(r"\s*\((config key [^;]+; )?default: .*\)$", "", action.help)
+                seen[flag].add((text, action.nargs, action.type, tuple(action.choices or ())))
                 users[flag].append(name)
     assert all(len(users[flag]) >= 2 for flag in SHARED_OPTIONS), users
     assert {flag: len(kinds) for flag, kinds in seen.items()} == dict.fromkeys(SHARED_OPTIONS, 1)
@@ -236,3 +240,109 @@ def test_train_refuses_malformed_train_langs_in_one_line(tmp_path):
     assert result.returncode == 1
     assert "--train-langs: 'en@x': the budget 'x' is not a positive whole number" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+# --- one home for every default: the config schema ---------------------------------------------------
+
+# Options named like a config setting whose default is deliberately their tool's own, not the study's.
+OWN_DEFAULTS = {
+    # the benchmark's settings (xner.bench.settings.BenchSettings): its own sizes and device defaults
+    ("bench", "batch_size"),
+    ("bench", "eval_batch_size"),
+    ("bench", "lr"),
+    ("bench", "precision"),
+    # the synthetic demo archive and tiny models (xner.synthetic): not the study's languages or seeds
+    ("demo-data", "languages"),
+    ("demo-data", "seed"),
+    ("tiny-model", "seed"),
+}
+
+
+def schema_leaves() -> dict[str, object]:
+    from xner.config import load_schema, schema_defaults
+
+    return schema_defaults(load_schema())
+
+
+def subcommand_options():
+    """(subcommand, action) for every option of every subcommand."""
+    import argparse
+
+    from xner.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, subparser in sub.choices.items():
+        for action in subparser._actions:
+            if action.option_strings and action.dest != "help":
+                yield name, action
+
+
+def test_every_option_of_a_config_setting_takes_the_schemas_default():
+    leaves = schema_leaves()
+    by_name: dict[str, list[str]] = {}
+    for key in leaves:
+        by_name.setdefault(key.rsplit(".", 1)[-1], []).append(key)
+    checked, problems = 0, []
+    for command, action in subcommand_options():
+        key = getattr(action, "config_key", None)
+        if key is not None:
+            checked += 1
+            if key not in leaves:
+                problems.append(f"xner {command} {action.option_strings[0]}: no config key {key}")
+            elif action.default != leaves[key]:
+                problems.append(
+                    f"xner {command} {action.option_strings[0]}: default {action.default!r}, schema {leaves[key]!r}"
+                )
+        elif (
+            action.dest in by_name
+            and action.default not in (None, False, [], "")
+            and (command, action.dest) not in OWN_DEFAULTS
+        ):
+            problems.append(
+                f"xner {command} {action.option_strings[0]}: default {action.default!r} written by hand;"
+                f" declare its config key (one of {by_name[action.dest]}) with add_config_option"
+            )
+    assert not problems, "\n".join(problems)
+    assert checked >= 40  # every hyperparameter of train and speed, the resampling, split and data options
+
+
+def test_the_defaults_test_catches_an_option_with_its_own_default(monkeypatch):
+    """An option named like a setting, with a default of its own, is what the test above reports."""
+    import argparse
+
+    from xner.cli import options
+
+    parser = argparse.ArgumentParser()
+    options.add_bootstrap_options(parser)
+    parser.add_argument("--retries", type=int, default=7)
+    leaves = schema_leaves()
+    declared = {a.dest: getattr(a, "config_key", None) for a in parser._actions}
+    assert declared["bootstrap_resamples"] == "evaluation.bootstrap_resamples"
+    assert declared["retries"] is None and "data.retries" in leaves
+
+
+def test_settings_dataclasses_hold_the_schemas_defaults():
+    from dataclasses import asdict
+
+    from xner.data.splits import DEFAULT_LENGTH_BINS
+    from xner.evaluation.bootstrap import BootstrapSettings
+
+    leaves = schema_leaves()
+    assert list(DEFAULT_LENGTH_BINS) == leaves["split.length_bins"]
+    assert asdict(BootstrapSettings()) == {
+        "resamples": leaves["evaluation.bootstrap_resamples"],
+        "seed": leaves["evaluation.seed"],
+        "confidence": leaves["evaluation.confidence"],
+    }
+
+
+def test_the_panx_directory_has_one_home(monkeypatch, tmp_path):
+    from xner.cli.main import build_parser
+    from xner.data.sources import DEFAULT_PANX_DIR, panx_dir
+
+    monkeypatch.delenv("XNER_PANX_DIR", raising=False)
+    assert panx_dir() == Path(DEFAULT_PANX_DIR)
+    monkeypatch.setenv("XNER_PANX_DIR", str(tmp_path))
+    assert panx_dir() == tmp_path
+    assert build_parser().parse_args(["bench"]).panx_dir == tmp_path

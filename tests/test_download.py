@@ -35,7 +35,8 @@ from huggingface_hub.errors import (
 
 import xner
 from xner.data import download
-from xner.data.download import download_language, fetch_url
+from xner.data.download import download_language
+from xner.data.http import fetch_url
 from xner.errors import DownloadError, XnerError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

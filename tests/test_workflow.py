@@ -630,10 +630,28 @@ def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(
     assert not (tmp_path / "results" / "runs" / "other").exists()
 
 
+# The rules that need a GPU and become cluster jobs; every other rule is marked `localrule: True`.
+CLUSTER_RULES = {"train", "evaluate", "speed_model", "predict_run"}
+
+
+def rules_by_marking() -> dict[str, bool]:
+    """Every rule of the Snakefile and the rule files, and whether it is marked `localrule: True`."""
+    marked = {}
+    for path in [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]:
+        for name, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)", path.read_text(), re.MULTILINE):
+            marked[name] = bool(re.search(r"^    localrule: True$", body, re.MULTILINE))
+    return marked
+
+
 def local_rules() -> set[str]:
-    """The rules the Snakefile declares local (run in the Snakemake process, never submitted)."""
-    block = re.search(r"^localrules:\n((?:    \w+,\n)+)", (ROOT / "Snakefile").read_text(), re.MULTILINE)
-    return set(re.findall(r"\w+", block[1]))
+    """The rules marked local (run in the Snakemake process, never submitted)."""
+    return {name for name, local in rules_by_marking().items() if local}
+
+
+def test_every_rule_is_marked_local_except_the_gpu_rules():
+    marked = rules_by_marking()
+    assert len(marked) >= 25
+    assert {name for name, local in marked.items() if not local} == CLUSTER_RULES
 
 
 def test_slurm_profile_plans_one_gpu_job_per_run_and_per_speed_model_only(tmp_path):

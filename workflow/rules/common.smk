@@ -11,8 +11,19 @@ from xner.config import (
     mixture_name,
     training_mixtures,
 )
-from xner.labels import PANX_SPLITS, STUDY_SPLITS, TRAINING_SPLITS
 from xner.data.sources import locate
+from xner.errors import ConfigError
+from xner.labels import PANX_SPLITS, STUDY_SPLITS, TRAINING_SPLITS
+from xner.runs import (
+    cli_options,
+    expand_runs,
+    model_revision,
+    model_settings,
+    predictions,
+    speed_hparams,
+    speed_models,
+    train_minutes,
+)
 
 LANGUAGES = config["data"]["languages"]
 MIXTURES = [mixture_name(mixture) for mixture in training_mixtures(config)]
@@ -72,7 +83,6 @@ def download_path_option(wildcards):
 
 
 # --- runs: one training job per (model, training languages, variant) -----------------------------
-from xner.runs import cli_options, expand_runs, model_settings, train_minutes
 
 RUNS = {run.key: run for run in expand_runs(config)}
 RUN_DIR = "results/runs/{model}/{langs}/{variant}"
@@ -299,7 +309,6 @@ def evaluate_runtime(wildcards):
 
 
 # --- the speed table: one timing job per model -----------------------------------------------------
-from xner.runs import speed_hparams, speed_models
 
 SPEED_MODELS = speed_models(config)
 SPEED_LANG = config["speed"]["lang"]
@@ -327,7 +336,6 @@ def speed_params(wildcards):
 
 
 # --- models: fetched once, recorded in results/models/{name}/manifest.json -------------------------
-from xner.runs import model_revision
 
 MODEL_NAMES = sorted({run.model for run in RUNS.values()} | set(SPEED_MODELS))
 MANIFEST = "results/models/{name}/manifest.json"
@@ -366,8 +374,6 @@ def model_options(name):
 
 
 # --- predict: trained runs tag the texts of config section predict ------------------------------
-from xner.errors import ConfigError
-from xner.runs import predictions
 
 try:
     PREDICTIONS = [
@@ -375,7 +381,7 @@ try:
         for run, name in predictions(config, RUNS)
     ]
 except ConfigError as error:
-    sys.exit(f"xner: invalid configuration: {error}")
+    raise WorkflowError(f"xner: invalid configuration: {error}") from None
 
 
 def predict_input(wildcards):

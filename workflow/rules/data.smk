@@ -6,6 +6,7 @@ rule demo_data:
         "results/demo/panx_dataset.tar",
     log:
         "results/logs/demo_data.log",
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:
@@ -22,6 +23,7 @@ rule fetch_panx_archive:
         "results/raw/panx_dataset.tar",
     log:
         "results/logs/fetch_panx_archive.log",
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:
@@ -43,6 +45,7 @@ rule download:
         "results/logs/download/{lang}.log",
     benchmark:
         "results/benchmarks/download/{lang}.tsv"
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:
@@ -71,6 +74,7 @@ rule parse:
         "results/logs/parse/{lang}.log",
     benchmark:
         "results/benchmarks/parse/{lang}.tsv"
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:

@@ -38,6 +38,7 @@ rule export_evaluation:
         tsv=f"{EVAL_DIR}/{{lang}}.tsv",
     log:
         "results/logs/export_evaluation/{model}/{langs}/{variant}/{lang}.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:

@@ -10,6 +10,7 @@ rule tiny_model:
         "results/logs/tiny_model/{family}.log",
     wildcard_constraints:
         family="bert|roberta",
+    localrule: True
     conda:
         "../../envs/train.yaml"
     resources:
@@ -29,6 +30,7 @@ rule models:
         expand(MANIFEST, name=MODEL_NAMES),
     log:
         "results/logs/models.log",
+    localrule: True
     conda:
         "../../envs/train.yaml"
     resources:

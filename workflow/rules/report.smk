@@ -35,6 +35,7 @@ rule scores:
         cost_md="results/tables/cost.md",
     log:
         "results/logs/scores.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -67,6 +68,7 @@ rule significance:
         "results/logs/significance/{experiment}.log",
     benchmark:
         "results/benchmarks/significance/{experiment}.tsv"
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -96,6 +98,7 @@ rule experiment_table:
         md="results/tables/experiments/{experiment}.md",
     log:
         "results/logs/experiment_table/{experiment}.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -129,6 +132,7 @@ rule experiment_figures:
         ),
     log:
         "results/logs/experiment_figures/{experiment}.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -156,6 +160,7 @@ rule experiment_errors:
         ),
     log:
         "results/logs/experiment_errors/{experiment}.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -181,6 +186,7 @@ rule training_curves:
         ),
     log:
         "results/logs/training_curves/{model}/{langs}/{variant}.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
@@ -209,6 +215,7 @@ rule results_page:
         "results/logs/results_page/{page}.log",
     wildcard_constraints:
         page=r"[A-Za-z0-9_-]+",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:

@@ -40,6 +40,7 @@ rule speed_table:
         md="results/tables/speed.md",
     log:
         "results/logs/speed_table.log",
+    localrule: True
     conda:
         "../../envs/report.yaml"
     resources:

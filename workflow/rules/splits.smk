@@ -11,6 +11,7 @@ rule split:
         test="results/splits/{lang}/test.parquet",
     log:
         "results/logs/split/{lang}.log",
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:
@@ -40,6 +41,7 @@ rule budget:
         val="results/splits/{lang}/val@{budget}.parquet",
     log:
         "results/logs/budget/{lang}@{budget}.log",
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:

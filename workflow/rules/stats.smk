@@ -12,6 +12,7 @@ rule data_stats:
         md="results/tables/data_stats.md",
     log:
         "results/logs/data_stats.log",
+    localrule: True
     conda:
         "../../envs/data.yaml"
     resources:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +34,32 @@ DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "config.sc
 def load_schema(path: str | Path = DEFAULT_SCHEMA) -> dict:
     with open(path, encoding="utf-8") as f:
         return yaml.safe_load(f)
+
+
+def schema_defaults(schema: dict) -> dict[str, Any]:
+    """Every setting's default in ``schema``, by its dotted key (``evaluation.bootstrap_resamples``)."""
+    out: dict[str, Any] = {}
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        if node.get("type") == "object" and "properties" in node:
+            for name, sub in node["properties"].items():
+                walk(sub, (*path, name))
+        elif "default" in node:
+            out[".".join(path)] = node["default"]
+
+    walk(schema, ())
+    return out
+
+
+@functools.cache
+def _default_schema_defaults() -> dict[str, Any]:
+    return schema_defaults(load_schema())
+
+
+def schema_default(key: str) -> Any:
+    """The default of setting ``key`` (dotted) in the config schema: the one home of every default that
+    the command line shares with the configuration."""
+    return copy.deepcopy(_default_schema_defaults()[key])
 
 
 def _with_defaults(validator_class):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -222,23 +224,42 @@ def _cell(value) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def json_text(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = True) -> str:
+    """xner's JSON files: indented by 2, with a final newline."""
+    return json.dumps(value, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii) + "\n"
+
+
+def write_json(path: str | Path, value: Any, *, sort_keys: bool = False, ensure_ascii: bool = True) -> None:
+    """Write a JSON file atomically (:func:`json_text`)."""
+    write_text(path, json_text(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii))
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file (Markdown, checksums) atomically, in UTF-8."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def write_table(
     df: pd.DataFrame,
     csv_path: str | Path,
     md_path: str | Path | None = None,
     note: str | None = None,
     view: pd.DataFrame | None = None,
+    markdown: str | None = None,
 ) -> None:
     """Write a table as CSV (and Markdown beside it, ``note`` as a paragraph under it), atomically, both or neither.
 
-    ``view``: what the Markdown shows instead of ``df`` (formatted cells, e.g. 'mean ± std').
+    ``view``: what the Markdown shows instead of ``df`` (formatted cells, e.g. 'mean ± std');
+    ``markdown``: the Markdown text itself, where the table's own rendering is not wanted.
     """
     paths = [csv_path] if md_path is None else [csv_path, md_path]
     with atomic_outputs(*paths) as tmps:
         df.to_csv(tmps[0], index=False, lineterminator="\n")
         if md_path is not None:
-            text = markdown_table(df if view is None else view) + (f"\n{note}\n" if note else "")
-            Path(tmps[1]).write_text(text, encoding="utf-8")
+            if markdown is None:
+                markdown = markdown_table(df if view is None else view) + (f"\n{note}\n" if note else "")
+            Path(tmps[1]).write_text(markdown, encoding="utf-8")
 
 
 def write_predictions_tsv(path: str | Path, tokens, gold, pred) -> None:

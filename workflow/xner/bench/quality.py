@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import torch
 
-from xner.bench.settings import xner_predict, xner_settings
+from xner.bench.measure import xner_predict, xner_settings
 from xner.bench.trainer import make_trainer
 from xner.evaluation.scoring import score
 from xner.models.features import (

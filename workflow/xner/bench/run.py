@@ -32,7 +32,6 @@ targets are checked there (never in a timed test).
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import platform
@@ -44,14 +43,8 @@ from pathlib import Path
 
 import torch
 
-from xner.bench.quality import quality_check
-from xner.bench.report import bench_markdown, check_targets
-from xner.bench.settings import (
-    PEER_HELP,
-    QUALITY_EPOCHS_PRETRAINED,
-    RANDOM_INIT_ONLY_PEERS,
+from xner.bench.measure import (
     BenchData,
-    BenchSettings,
     Measurement,
     add_mfu,
     load_bench_data,
@@ -63,10 +56,13 @@ from xner.bench.settings import (
     xner_predict,
     xner_settings,
 )
+from xner.bench.quality import quality_check
+from xner.bench.report import bench_markdown, check_targets
+from xner.bench.settings import PEER_HELP, QUALITY_EPOCHS_PRETRAINED, RANDOM_INIT_ONLY_PEERS, BenchSettings
 from xner.bench.trainer import hf_encode, trainer_epoch, trainer_inference
 from xner.device import device_name, matmul_rate, prepare_device, timed
 from xner.errors import XnerError
-from xner.io import atomic_outputs
+from xner.io import atomic_outputs, write_json, write_text
 from xner.labels import LABELS
 from xner.models.architectures import ARCHITECTURES, Architecture
 from xner.models.features import (
@@ -375,6 +371,6 @@ def run_bench(settings: BenchSettings, panx_dir: str | Path | None, out_dir: str
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_outputs(out_dir / "bench.json", out_dir / "bench.md") as (json_tmp, md_tmp):
-        json_tmp.write_text(json.dumps(result, indent=2) + "\n")
-        md_tmp.write_text(bench_markdown(result))
+        write_json(json_tmp, result)
+        write_text(md_tmp, bench_markdown(result))
     return result

@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from xner.bench.settings import BenchSettings, Measurement
+from xner.bench.measure import Measurement
+from xner.bench.settings import BenchSettings
 from xner.device import timed
 from xner.labels import LABEL_TO_ID, LABELS
 from xner.models.features import (

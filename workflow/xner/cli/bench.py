@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
 from xner.cli.options import (
@@ -30,16 +29,20 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
     registry cannot be reached), 4,000 sentences; on CUDA: base-size shapes of mBERT, XLM-R and
     mDeBERTa-v3 (random weights), bf16, 16,000 sentences.
     """
+    from xner.bench.settings import BenchSettings
+    from xner.data.sources import DEFAULT_PANX_DIR, PANX_DIR_VARIABLE, panx_dir
     from xner.models.architectures import ARCHITECTURES
     from xner.models.features import BATCHING
+
+    own = BenchSettings()  # the benchmark's defaults, written once there
 
     p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
     p.add_argument(
         "--panx-dir",
         type=Path,
-        default=Path(os.environ.get("XNER_PANX_DIR", "../shared/panx")),
+        default=panx_dir(),
         help="real PAN-X (xtreme/{split}-en.tsv or panx_dataset/en.tar.gz); synthetic demo sentences "
-        "where absent (default: $XNER_PANX_DIR or %(default)s)",
+        f"where absent (default: ${PANX_DIR_VARIABLE}, else {DEFAULT_PANX_DIR})",
     )
     p.add_argument(
         "--architecture",
@@ -50,33 +53,43 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
         "shapes on CUDA)",
     )
     add_device_options(p)
-    p.add_argument("--train-sentences", type=int, default=0, help="default: 4000 on CPU, 16000 on CUDA")
-    p.add_argument("--test-sentences", type=int, default=0, help="default: 4000 on CPU, the test set on CUDA")
     p.add_argument(
-        "--val-sentences", type=int, default=1000, help="for the quality check (default: %(default)s)"
+        "--train-sentences", type=int, default=own.train_sentences, help="default: 4000 on CPU, 16000 on CUDA"
     )
-    p.add_argument("--repetitions", type=int, default=3, help="default: %(default)s")
-    add_hparam(p, "batch_size", default=64)
-    add_hparam(p, "eval_batch_size", default=64)
+    p.add_argument(
+        "--test-sentences",
+        type=int,
+        default=own.test_sentences,
+        help="default: 4000 on CPU, the test set on CUDA",
+    )
+    p.add_argument(
+        "--val-sentences",
+        type=int,
+        default=own.val_sentences,
+        help="for the quality check (default: %(default)s)",
+    )
+    p.add_argument("--repetitions", type=int, default=own.repetitions, help="default: %(default)s")
+    add_hparam(p, "batch_size", default=own.batch_size)
+    add_hparam(p, "eval_batch_size", default=own.eval_batch_size)
     add_hparam(
         p,
         "lr",
-        default=0.0,
+        default=own.lr,
         default_text="1e-3 on CPU, 1e-4 on CUDA for random-initialised encoders; a pretrained one uses 5e-5",
     )
-    add_hparam(p, "precision")
+    add_hparam(p, "precision", default=own.precision)
     p.add_argument(
         "--quality-epochs",
         type=int,
-        default=3,
+        default=own.quality_epochs,
         help="epochs of the quality check on random-initialised encoders; pretrained ones get 2 "
         "(default: %(default)s)",
     )
-    p.add_argument("--quality-seeds", type=int, default=3, help="default: %(default)s")
+    p.add_argument("--quality-seeds", type=int, default=own.quality_seeds, help="default: %(default)s")
     p.add_argument(
         "--quality-batch-size",
         type=int,
-        default=32,
+        default=own.quality_batch_size,
         help="batch size of the quality check (default: %(default)s)",
     )
     p.add_argument(
@@ -97,7 +110,7 @@ def _add_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--microbatch-overhead",
         type=int,
-        default=-1,
+        default=own.microbatch_overhead,
         help="xner's cost of one more forward pass, in padded sub-tokens, when it cuts batches into "
         "micro-batches; a huge value turns micro-batches off (default: 128 on CPU, 4096 on CUDA)",
     )

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from xner.cli.options import (
+    add_config_option,
     add_length_bins,
     add_split_outputs,
     add_split_seed,
@@ -31,9 +32,9 @@ def _add_download(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, choices=["huggingface", "panx_dataset", "local"])
     p.add_argument("--lang", required=True, help="PAN-X language code, e.g. en")
     p.add_argument("--path", help="file, directory or URL (panx_dataset, local)")
-    p.add_argument("--hf-repo", default="google/xtreme", help="dataset repository (default: %(default)s)")
-    p.add_argument("--hf-revision", default="main", help="branch, tag or commit sha (default: %(default)s)")
-    p.add_argument("--retries", type=int, default=3, help="attempts per download (default: %(default)s)")
+    add_config_option(p, "--hf-repo", "data.hf_repo", help="dataset repository")
+    add_config_option(p, "--hf-revision", "data.hf_revision", help="branch, tag or commit sha")
+    add_config_option(p, "--retries", "data.retries", type=int, help="attempts per download")
     p.add_argument("--out", required=True, type=Path, help="raw directory to create, e.g. results/raw/en")
     p.set_defaults(func=_run_download)
 
@@ -61,12 +62,12 @@ def _add_fetch(p: argparse.ArgumentParser) -> None:
     """
     p.add_argument("--url", required=True)
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--retries", type=int, default=3, help="attempts (default: %(default)s)")
+    add_config_option(p, "--retries", "data.retries", type=int, help="attempts")
     p.set_defaults(func=_run_fetch)
 
 
 def _run_fetch(args: argparse.Namespace) -> None:
-    from xner.data.download import fetch_url
+    from xner.data.http import fetch_url
 
     digest = fetch_url(args.url, args.out, retries=args.retries)
     logger.info("%s sha256 %s", args.out, digest)
@@ -101,7 +102,13 @@ def _add_split(p: argparse.ArgumentParser) -> None:
         "--test", required=True, type=Path, help="the PAN-X split used as test set (parsed parquet)"
     )
     add_split_outputs(p, STUDY_SPLITS, "study's")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="default: %(default)s")
+    add_config_option(
+        p,
+        "--val-fraction",
+        "split.val_fraction",
+        type=float,
+        help="the share of PAN-X train that becomes val",
+    )
     add_split_seed(p)
     add_length_bins(p)
     p.add_argument(

@@ -5,14 +5,16 @@ are just as usable by hand (``xner parse --help``). User errors (bad data, bad
 configuration, unreachable downloads) end in one line on stderr and exit code 1,
 with no partial output left behind.
 
-This module only parses options and calls the stage modules. An option means the
-same in every subcommand: sentence tables read are ``--train``, ``--val``,
-``--dev``, ``--test``; sentence tables written are ``--train-out``, ``--val-out``,
-``--dev-out``, ``--test-out``; ``--runs`` is a list of run ids
-(``model/train_langs/variant``); options shared by several subcommands are
-defined once, below. Each subcommand NAME is an ``_add_NAME`` function, whose
-docstring is the subcommand's help (first line) and description (the rest), and
-a ``_run_NAME`` function.
+This module assembles the parser from the stage groups of :mod:`xner.cli`, which only
+parse options and call the stage packages. An option means the same in every
+subcommand: sentence tables read are ``--train``, ``--val``, ``--dev``, ``--test``;
+sentence tables written are ``--train-out``, ``--val-out``, ``--dev-out``,
+``--test-out``; ``--runs`` is a list of run ids (``model/train_langs/variant``);
+options shared by several subcommands are defined once, in :mod:`xner.cli.options`,
+and an option of a configured setting takes its default from the config schema.
+Each subcommand NAME is an ``_add_NAME`` function of its group, whose docstring is
+the subcommand's help (first line) and description (the rest), and a ``_run_NAME``
+function.
 """
 
 from __future__ import annotations

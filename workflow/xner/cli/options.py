@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from xner.errors import XnerError
@@ -33,42 +33,59 @@ def add_table_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--md", required=True, type=Path, help="output: the table as Markdown")
 
 
+def add_config_option(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup, flag: str, key: str, *, help: str, **kwargs
+) -> argparse.Action:
+    """Option ``flag`` of the setting that the configuration names ``key`` (dotted): its default is the
+    schema's (:func:`xner.config.schema_default`), never written here, and its help names the key."""
+    from xner.config import schema_default
+
+    default, convert = schema_default(key), kwargs.get("type")
+    if convert is not None and default is not None:  # 0 in the schema is 0.0 for a float option
+        default = [convert(v) for v in default] if isinstance(default, list) else convert(default)
+    action = p.add_argument(
+        flag, default=default, help=f"{help} (config key {key}; default: %(default)s)", **kwargs
+    )
+    action.config_key = key  # read by the test that holds every option's default to the schema
+    return action
+
+
 def add_length_bins(p: argparse.ArgumentParser) -> None:
     """``--length-bins``: the sentence-length bins of the split (config key split.length_bins)."""
-    p.add_argument(
+    add_config_option(
+        p,
         "--length-bins",
+        "split.length_bins",
         type=int,
         nargs="+",
-        default=[0, 5, 10, 15, 20, 25, 30, 40, 100],
-        help="edges of the sentence-length bins, in words: bin i holds lengths in (edge i, edge i+1] "
-        "(default: %(default)s)",
+        help="edges of the sentence-length bins, in words: bin i holds lengths in (edge i, edge i+1]",
     )
 
 
 def add_split_seed(p: argparse.ArgumentParser) -> None:
     """``--seed``: the random seed of the split and of the stratified order (config key split.seed)."""
-    p.add_argument(
+    add_config_option(
+        p,
         "--seed",
+        "split.seed",
         type=int,
-        default=42,
-        help="random seed of the train/val split and of the stratified order of budgets (default: %(default)s)",
+        help="random seed of the train/val split and of the stratified order of budgets",
     )
 
 
 def add_bootstrap_options(p: argparse.ArgumentParser) -> None:
     """The resampling settings of intervals and tests (config section evaluation)."""
     group = p.add_argument_group("resampling (config section evaluation)")
-    group.add_argument(
+    add_config_option(
+        group,
         "--bootstrap-resamples",
+        "evaluation.bootstrap_resamples",
         type=int,
-        default=1000,
-        help="resamples of the bootstrap and shuffles of the randomisation test (default: %(default)s)",
+        help="resamples of the bootstrap and shuffles of the randomisation test",
     )
-    group.add_argument(
-        "--bootstrap-seed", type=int, default=0, help="seed of the resampling (default: %(default)s)"
-    )
-    group.add_argument(
-        "--confidence", type=float, default=0.95, help="confidence of the intervals (default: %(default)s)"
+    add_config_option(group, "--bootstrap-seed", "evaluation.seed", type=int, help="seed of the resampling")
+    add_config_option(
+        group, "--confidence", "evaluation.confidence", type=float, help="confidence of the intervals"
     )
 
 
@@ -168,12 +185,15 @@ def add_hparam(
     p: argparse.ArgumentParser | argparse._ArgumentGroup,
     name: str,
     *,
+    key: str | None = None,
     default: object = None,
     default_text: str = "%(default)s",
 ) -> None:
     """The option of one hyperparameter (a field of TrainSettings), with its help text from HPARAM_HELP.
 
-    ``default`` replaces TrainSettings' own default (``default_text`` then says what it means).
+    Its default is config key ``key``'s (default: ``training.NAME``, which a test holds equal to
+    TrainSettings'); a tool with defaults of its own (the benchmark) gives ``default`` instead
+    (``default_text`` then says what it means).
     """
     from xner.models.features import BATCHING
     from xner.runs import HPARAM_HELP, TrainSettings
@@ -183,24 +203,27 @@ def add_hparam(
     if isinstance(own, bool):
         p.add_argument(flag, action="store_true", help=text)
         return
+    choices = {"precision": PRECISIONS, "batching": tuple(BATCHING)}.get(name)
+    if default is None:
+        add_config_option(p, flag, key or f"training.{name}", type=type(own), choices=choices, help=text)
+        return
     p.add_argument(
-        flag,
-        type=type(own),
-        choices={"precision": PRECISIONS, "batching": tuple(BATCHING)}.get(name),
-        default=own if default is None else default,
-        help=f"{text} (default: {default_text})",
+        flag, type=type(own), choices=choices, default=default, help=f"{text} (default: {default_text})"
     )
 
 
-def add_hparam_options(p: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
-    """Options for the hyperparameters ``names`` (default: all of TrainSettings), in their own group."""
+def add_hparam_options(
+    p: argparse.ArgumentParser, names: Sequence[str] | None = None, keys: Mapping[str, str] | None = None
+) -> None:
+    """Options for the hyperparameters ``names`` (default: all of TrainSettings), in their own group;
+    ``keys``: config keys other than ``training.NAME`` that give some of them their defaults."""
     from dataclasses import fields
 
     from xner.runs import TrainSettings
 
     group = p.add_argument_group("hyperparameters (config section training)")
     for name in names or [f.name for f in fields(TrainSettings)]:
-        add_hparam(group, name)
+        add_hparam(group, name, key=(keys or {}).get(name))
 
 
 def from_args(cls, args: argparse.Namespace, **values):

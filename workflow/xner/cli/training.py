@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from xner.cli.options import (
+    add_config_option,
     add_device_options,
     add_hparam_options,
     add_model_manifest,
@@ -108,12 +109,11 @@ def _add_speed(p: argparse.ArgumentParser) -> None:
     add_model_name(p, required=True)
     p.add_argument("--train", required=True, type=Path, help="train split table")
     p.add_argument("--val", required=True, type=Path, help="val split table")
-    p.add_argument(
-        "--sentences", type=int, default=16000, help="training sentences to time (default: %(default)s)"
-    )
+    add_config_option(p, "--sentences", "speed.sentences", type=int, help="training sentences to time")
     p.add_argument("--out", required=True, type=Path, help="JSON file to write")
     add_device_options(p)
-    add_hparam_options(p)
+    # the speed table times every model at one batch size, for training and inference alike
+    add_hparam_options(p, keys={"batch_size": "speed.batch_size", "eval_batch_size": "speed.batch_size"})
     p.set_defaults(func=_run_speed)
 
 

@@ -23,23 +23,17 @@ Sources (``data.source``):
 What ``data.path`` means for each source (URLs, ``~``, ``{lang}``) is decided by
 :func:`xner.data.sources.locate`, which the Snakefile uses too.
 
-:func:`fetch_url` downloads one URL atomically, with retries and a checksum.
+:func:`xner.data.http.fetch_url` downloads one URL atomically, with retries and a checksum.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import http.client
-import json
 import logging
-import os
 import re
 import secrets
 import shutil
 import tarfile
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -55,12 +49,12 @@ from huggingface_hub.utils import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from tqdm.auto import tqdm
 
 from xner import __version__
+from xner.data.http import fetch
 from xner.data.sources import SOURCES, locate, tsv_candidates
 from xner.errors import DownloadError, XnerError
-from xner.io import atomic_directory, atomic_path, sha256_file
+from xner.io import atomic_directory, sha256_file, write_json, write_text
 from xner.labels import PANX_LANGUAGES, PANX_SPLITS, XTREME_LANGUAGES
 from xner.retry import RetryPolicy, causes, http_status, hub_transient, is_network_error, retry, short
 
@@ -139,25 +133,6 @@ def download_language(
     return manifest
 
 
-def fetch_url(
-    url: str, dest: str | Path, *, retries: int = 3, timeout: float = 60.0, backoff: float = 2.0
-) -> str:
-    """Download url to dest atomically (temp file in dest's dir, then rename), retrying transient
-    failures; write `dest.sha256` beside it (`<hex>  <name>\\n`); return the hex sha256.
-
-    Connection errors, timeouts, incomplete bodies and HTTP 5xx/429 answers are
-    retried (``retries`` attempts in all, waiting ``backoff``, then twice as long,
-    ...); other HTTP errors fail at once. On failure a
-    :class:`~xner.errors.DownloadError` names the URL, the attempts and the last
-    reason, and neither ``dest`` nor its ``.sha256`` is touched.
-    """
-    dest = Path(dest)
-    digest = _fetch(url, dest, RetryPolicy(attempts=max(1, retries), backoff=backoff), timeout)
-    with atomic_path(dest.parent / f"{dest.name}.sha256") as tmp:
-        tmp.write_text(f"{digest}  {dest.name}\n", encoding="utf-8")
-    return digest
-
-
 # ---------------------------------------------------------------------------
 # Building the raw directory
 
@@ -178,12 +153,11 @@ def _write_manifest(lang: str, source: str, raw: RawData, build: Path) -> dict:
         "files": files,
         "xner_version": __version__,
     }
-    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    (build / MANIFEST_NAME).write_text(text, encoding="utf-8")
+    write_json(build / MANIFEST_NAME, manifest, sort_keys=True, ensure_ascii=False)
     sums = {name: info["sha256"] for name, info in files.items()}
     sums[MANIFEST_NAME] = sha256_file(build / MANIFEST_NAME)
     lines = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
-    (build / CHECKSUMS_NAME).write_text(lines, encoding="utf-8")
+    write_text(build / CHECKSUMS_NAME, lines)
     return manifest
 
 
@@ -233,7 +207,7 @@ def _from_panx_dataset(lang: str, path: str | None, build: Path, policy: RetryPo
     dest = build / name
 
     if where.kind == "lang_url":
-        _fetch(location, dest, policy)
+        fetch(location, dest, policy)
         return _panx_raw(lang, location, location)
     if where.kind == "lang_file":
         _copy_file(Path(location), dest)
@@ -241,7 +215,7 @@ def _from_panx_dataset(lang: str, path: str | None, build: Path, policy: RetryPo
     if where.kind == "archive_url":
         outer = build / f".outer-{secrets.token_hex(4)}.tar"
         try:
-            _fetch(location, outer, policy)
+            fetch(location, outer, policy)
             member = _extract_member(outer, name, dest, label=location, lang=lang)
         finally:
             outer.unlink(missing_ok=True)
@@ -395,76 +369,3 @@ def _hub_failure(
         "Without network, either pre-fetch on a machine with network (same HF_HOME, then HF_HUB_OFFLINE=1), "
         f"or {_LOCAL_HINT}."
     )
-
-
-# ---------------------------------------------------------------------------
-# Fetching URLs
-
-
-def _fetch(url: str, dest: Path, policy: RetryPolicy, timeout: float = 60.0) -> str:
-    """Download ``url`` to ``dest`` atomically, with retries; return the hex sha256."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-
-    def failure(err: BaseException, attempts: int) -> Exception | None:
-        if not isinstance(err, (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)):
-            return None
-        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        return DownloadError(f"could not download {url} ({tries}): {short(err)}")
-
-    return retry(
-        lambda: _fetch_once(url, dest, timeout),
-        what=f"download of {url}",
-        policy=policy,
-        transient=_url_transient,
-        failure=failure,
-    )
-
-
-def _fetch_once(url: str, dest: Path, timeout: float) -> str:
-    """One attempt of :func:`_fetch`: stream into a temporary file beside ``dest``, hash, rename."""
-    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.part"
-    request = urllib.request.Request(url, headers={"User-Agent": f"xner/{__version__}"})
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "xb") as out:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            received = 0
-            with tqdm(
-                total=total,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=dest.name,
-                disable=None,
-                leave=False,
-            ) as bar:
-                while chunk := response.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            if total is not None and received < total:
-                # http.client does not complain when the server closes the connection early.
-                raise http.client.IncompleteRead(b"", total - received)
-        os.replace(tmp, dest)
-    except urllib.error.HTTPError as err:
-        err.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest.hexdigest()
-
-
-def _url_transient(err: BaseException) -> bool:
-    """Whether a urllib error may go away by trying again."""
-    if isinstance(err, urllib.error.HTTPError):
-        return err.code >= 500 or err.code == 429
-    if isinstance(err, urllib.error.URLError):
-        # A missing file:// path or an unknown scheme will not appear by waiting.
-        return isinstance(err.reason, OSError) and not isinstance(
-            err.reason, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
-        )
-    return isinstance(err, (http.client.HTTPException, ConnectionError, TimeoutError))

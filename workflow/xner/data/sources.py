@@ -14,6 +14,7 @@ This module imports only the standard library, :mod:`xner.errors` and
 
 from __future__ import annotations
 
+import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,29 @@ class DataLocation:
     location: str
     reads: tuple[str, ...]
     download_path: str | None
+
+
+# Where real PAN-X lies for the tests, the benchmark and the CPU study: xtreme/{split}-{lang}.tsv and
+# panx_dataset/{lang}.tar.gz under $XNER_PANX_DIR, else under DEFAULT_PANX_DIR (beside the checkout).
+PANX_DIR_VARIABLE = "XNER_PANX_DIR"
+DEFAULT_PANX_DIR = "../shared/panx"
+
+
+def panx_dir() -> Path:
+    """The directory of real PAN-X files: ``$XNER_PANX_DIR``, else ``../shared/panx``."""
+    return Path(os.environ.get(PANX_DIR_VARIABLE) or DEFAULT_PANX_DIR)
+
+
+def local_panx(root: str | Path, lang: str) -> DataLocation | None:
+    """Language ``lang``'s real PAN-X under a PAN-X directory ``root``: the XTREME files in ``xtreme/``
+    (``tsv_directory``), else ``panx_dataset/{lang}.tar.gz`` (``lang_archive``); None if neither is there."""
+    root = Path(root)
+    if all(any(c.is_file() for c in tsv_candidates(root / "xtreme", split, lang)) for split in PANX_SPLITS):
+        return _locate_tsv(str(root / "xtreme"), lang)
+    archive = root / "panx_dataset" / f"{lang}.tar.gz"
+    if archive.is_file():
+        return DataLocation("lang_archive", str(archive), (str(archive),), str(archive))
+    return None
 
 
 def is_url(location: str) -> bool:

@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING
 from xner.data.splits import DEFAULT_LENGTH_BINS
 from xner.errors import XnerError
 from xner.evaluation.bootstrap import BootstrapSettings
-from xner.io import atomic_outputs, atomic_path, sha256_directory, sha256_file, write_predictions_tsv
+from xner.io import (
+    atomic_outputs,
+    sha256_directory,
+    sha256_file,
+    write_json,
+    write_predictions_tsv,
+)
 from xner.models.card import CARD, write_card
 
 if TYPE_CHECKING:  # torch only where a model is evaluated: reading an index needs none
@@ -101,7 +107,7 @@ def evaluate_model(
     }
     with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
         write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
-        json_tmp.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(json_tmp, result)
     logger.info(
         "%s: micro F1 %.4f %s, macro F1 %.4f over %d words (%d sentences) in %.1f s",
         info.get("test_lang"),
@@ -225,8 +231,7 @@ def evaluate_run(
             seconds = time.perf_counter() - start + load_seconds
             load_seconds = 0.0
             index[lang] = {"key": keys[lang], "wall_seconds": seconds, "device_type": dev.type}
-            with atomic_path(out_dir / INDEX) as tmp:
-                tmp.write_text(json.dumps(index, indent=2) + "\n")
+            write_json(out_dir / INDEX, index)
     if summary is not None:
         evaluations = {
             lang: json.loads((out_dir / f"{lang}.json").read_text(encoding="utf-8"))

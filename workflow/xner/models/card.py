@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from xner.config import Member, parse_mixture
-from xner.io import atomic_path
+from xner.io import write_text
 from xner.labels import ENTITY_TYPES
 
 CARD = "README.md"
@@ -190,8 +190,7 @@ def render(summary: Mapping, evaluations: Mapping[str, Mapping]) -> str:
 def write_card(model_dir: str | Path, summary: Mapping, evaluations: Mapping[str, Mapping]) -> Path:
     """Write (or rewrite) ``model_dir/README.md``, atomically."""
     path = Path(model_dir) / CARD
-    with atomic_path(path) as tmp:
-        tmp.write_text(render(summary, evaluations), encoding="utf-8")
+    write_text(path, render(summary, evaluations))
     return path
 
 

@@ -36,7 +36,7 @@ from huggingface_hub.utils import (
 )
 
 from xner.errors import XnerError
-from xner.io import atomic_path, sha256_file
+from xner.io import sha256_file, write_json
 from xner.retry import RetryPolicy, causes, http_status, hub_transient, retry, short
 
 logger = logging.getLogger(__name__)
@@ -201,8 +201,7 @@ def write_manifests(
     for manifest in manifests:
         path = Path(out_dir) / manifest["name"] / MANIFEST
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+        write_json(path, manifest)
 
 
 def read_manifest(path: str | Path) -> dict:

@@ -3,7 +3,7 @@
 :func:`load_tokenizer` and :func:`load_model` load any encoder for token
 classification with xner's labels, and :func:`freeze_encoder` freezes
 everything but the classification head. (Tiny encoders for the demo and the
-tests are built by :mod:`xner.tiny_models`.)
+tests are built by :mod:`xner.synthetic.models`.)
 
 Randomness: a fresh classification head from :func:`load_model` is drawn from
 torch's global generator unless ``seed`` is given (then from that seed alone).

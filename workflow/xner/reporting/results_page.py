@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from xner import __version__
-from xner.io import atomic_directory, atomic_path, markdown_table
+from xner.io import atomic_directory, atomic_path, markdown_table, write_text
 from xner.reporting.significance import markdown_view as significance_view
 from xner.reporting.significance import resolution_warning, verdicts
 from xner.reporting.tables import in_mode, markdown_view, read_csv, run_labels, transfer_table
@@ -237,7 +237,7 @@ def write_page(
         for experiment in experiments:
             for figure in experiment.figures:
                 web_copy(figure, figures / figure_name(experiment.name, figure))
-        page.write_text(text, encoding="utf-8")
+        write_text(page, text)
 
 
 def web_copy(png: Path, out: Path) -> None:

@@ -25,7 +25,7 @@ from xner.device import PeakMemory, device_name, synchronize
 from xner.errors import XnerError
 from xner.evaluation.inference import predict
 from xner.evaluation.scoring import score
-from xner.io import atomic_outputs, atomic_path, markdown_table, read_sentences
+from xner.io import markdown_table, read_sentences, write_json, write_table
 from xner.models.features import encode
 from xner.models.loading import load_model, load_tokenizer
 from xner.runs import TrainSettings
@@ -180,8 +180,7 @@ def measure_speed(
 
 
 def write_speed(result: dict, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(path, result)
 
 
 def speed_table(results: Iterable[dict]) -> pd.DataFrame:
@@ -217,9 +216,7 @@ def speed_markdown(table: pd.DataFrame) -> str:
 
 
 def write_speed_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) -> None:
-    with atomic_outputs(csv_path, md_path) as (csv_tmp, md_tmp):
-        table.to_csv(csv_tmp, index=False, lineterminator="\n")
-        Path(md_tmp).write_text(speed_markdown(table), encoding="utf-8")
+    write_table(table, csv_path, md_path, markdown=speed_markdown(table))
 
 
 def read_speed(paths: Sequence[str | Path]) -> list[dict]:

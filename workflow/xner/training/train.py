@@ -7,7 +7,7 @@ the live weights, and saved. Validation F1 is computed every epoch like the test
 scores (strict IOB2 on words). Test languages can be tracked every epoch
 (``track_test_langs``) but never steer model selection.
 
-It is fast by default: length-bucketed batches (reshuffled every epoch), each
+It is fast by default: batches (random by default; ``batching`` chooses), each
 computed in micro-batches of similar length that waste little on padding,
 fused AdamW, bf16 autocast and TF32 on CUDA, and no host synchronisation per
 step beyond what the progress bar shows.
@@ -41,7 +41,7 @@ from xner import __version__
 from xner.device import device_name, forward_loss, library_versions, prepare_device
 from xner.evaluation.inference import predict
 from xner.evaluation.scoring import score
-from xner.io import atomic_directory, atomic_path, read_sentences
+from xner.io import atomic_directory, atomic_path, read_sentences, write_json
 from xner.labels import LABELS
 from xner.models.card import write_card
 from xner.models.features import (
@@ -477,5 +477,4 @@ def save_run(out_dir: Path, model, tokenizer, history: list[dict], summary: dict
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(history)
-    with atomic_path(out_dir / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+    write_json(out_dir / "summary.json", summary)
