@@ -163,3 +163,16 @@ def test_the_graph_reader_finds_cycles_through_function_level_imports(tmp_path):
 
 def test_device_imports_nothing_else_of_the_package():
     assert import_graph()["device"] == set()
+
+
+def test_the_shared_ground_imports_no_stage_package():
+    """The modules at the top (io, device, labels, errors, config, runs, ...) are what every stage stands on."""
+    graph = import_graph()
+    shared = {
+        name for name in graph if "." not in name and name not in package_graph(graph) and name != "cli"
+    }
+    assert {"io", "device", "labels", "errors", "config", "runs"} <= shared
+    upward = {
+        f"{name} -> {m}" for name in shared for m in graph[name] if "." in m or m in package_graph(graph)
+    }
+    assert not upward, sorted(upward)

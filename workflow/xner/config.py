@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from xner.errors import ConfigError, XnerError
 from xner.labels import PANX_LANGUAGES, XTREME_LANGUAGES
-from xner.models.pypi import parse_requirement
+from xner.model_sources import parse_requirement
 
 # Keys of a model's entry (models.NAME) that are not training hyperparameters.
 MODEL_KEYS: tuple[str, ...] = ("path", "pypi", "revision", "train_minutes")

@@ -19,7 +19,7 @@ from typing import Any
 
 from xner.config import MODEL_KEYS, Member, mixture_name, parse_mixture
 from xner.errors import ConfigError
-from xner.models.pypi import SCHEME as PYPI_SCHEME
+from xner.model_sources import SCHEME as PYPI_SCHEME
 
 
 @dataclass(frozen=True)

@@ -242,11 +242,6 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def markdown_beside(path: Path) -> Path:
-    """The Markdown file beside a CSV file."""
-    return path.with_suffix(".md")
-
-
 def parse_pairs(items: Sequence[str], option: str, metavar: str = "LANG=PATH") -> dict[str, str]:
     """``KEY=VALUE ...`` as a mapping (``option`` and ``metavar`` name the flag in errors)."""
     pairs = {}

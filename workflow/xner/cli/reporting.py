@@ -97,7 +97,7 @@ def _run_experiment_table(args: argparse.Namespace) -> None:
         from xner.reporting.significance import mark_experiment_table
 
         view, note = mark_experiment_table(table, view, read_csv(args.significance), args.test_langs)
-    write_table(table, args.csv, args.markdown_beside, note=note, view=view)
+    write_table(table, args.csv, args.md, note=note, view=view)
 
 
 def _add_significance(p: argparse.ArgumentParser) -> None:
@@ -131,7 +131,7 @@ def _run_significance(args: argparse.Namespace) -> None:
 
     settings = bootstrap(args)
     table = significance_table(load_evaluated(args.evaluations, args.summaries), settings)
-    write_table(table, args.csv, args.markdown_beside, note=note(table, settings), view=markdown_view(table))
+    write_table(table, args.csv, args.md, note=note(table, settings), view=markdown_view(table))
     if resolution_warning(table, settings.resamples):
         logger.warning(resolution_warning(table, settings.resamples))
     logger.info(

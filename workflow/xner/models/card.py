@@ -13,7 +13,6 @@ left to the user.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,18 +21,16 @@ import yaml
 from xner.config import Member, parse_mixture
 from xner.io import write_text
 from xner.labels import ENTITY_TYPES
+from xner.model_sources import could_be_hub_id
 
 CARD = "README.md"
 DATASET = "google/xtreme"  # PAN-X, as XTREME distributes it on the Hugging Face hub
 SPLIT_NAMES = {"dev": "validation", "test": "test"}  # PAN-X's split names -> the hub dataset's
 
 
-HUB_ID = re.compile(r"^[\w.-]+(/[\w.-]+)?$")  # name or owner/name
-
-
 def _is_hub_id(path: str) -> bool:
     """A hub id (``xlm-roberta-base``, ``FacebookAI/xlm-roberta-base``), not a local directory."""
-    return bool(HUB_ID.match(path)) and not Path(path).exists()
+    return could_be_hub_id(path) and not Path(path).exists()
 
 
 def _mixture(summary: Mapping) -> tuple[Member, ...]:

