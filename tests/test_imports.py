@@ -176,3 +176,24 @@ def test_the_shared_ground_imports_no_stage_package():
         f"{name} -> {m}" for name in shared for m in graph[name] if "." in m or m in package_graph(graph)
     }
     assert not upward, sorted(upward)
+
+
+def test_every_import_of_the_package_names_what_exists():
+    """Imports inside functions run only when the function does: a name moved away breaks them late.
+    Each ``from xner.X import a`` must find ``a`` in ``xner.X`` (a module or a name defined there)."""
+    import importlib
+
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("xner"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ModuleNotFoundError:
+                            problems.append(
+                                f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.module}.{alias.name}"
+                            )
+    assert not problems, problems

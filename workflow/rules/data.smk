@@ -1,4 +1,5 @@
 # Raw PAN-X files -> results/raw/{lang}/ -> results/data/{lang}/{split}.parquet
+# Code: xner/data/ (sources, download, parse); commands in xner/cli/data.py; demo_data: xner/synthetic/.
 
 
 rule demo_data:

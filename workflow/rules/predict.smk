@@ -1,4 +1,5 @@
 # A trained run's model + a text of config section predict -> results/predict/{model}/{langs}/{variant}/{name}.jsonl
+# Code: xner/prediction/; command in xner/cli/prediction.py.
 
 
 wildcard_constraints:

@@ -1,5 +1,6 @@
 # results/eval/ and results/runs/*/history.csv -> results/tables/, results/figures/, report.html
 # These jobs read only evaluation JSON, summaries and histories: they run without the checkpoints.
+# Code: xner/reporting/ (tables, significance, figures, results_page); commands in xner/cli/reporting.py.
 
 
 rule scores:

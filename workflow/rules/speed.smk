@@ -1,5 +1,6 @@
 # results/splits/{lang}/ -> results/speed/{model}.json -> results/tables/speed.{csv,md}:
 # the study's speed table (one training epoch with validation, and inference), per model.
+# Code: xner/training/speed.py; commands in xner/cli/training.py.
 
 
 rule speed_model:

@@ -1,4 +1,5 @@
 # results/data/{lang}/{train,dev,test}.parquet -> results/splits/{lang}/{train,val,test}.parquet
+# Code: xner/data/splits.py; commands in xner/cli/data.py.
 
 
 rule split:

@@ -1,4 +1,5 @@
 # results/splits/ -> results/tables/data_stats.{csv,md}
+# Code: xner/data/statistics.py; command in xner/cli/data.py.
 
 
 rule data_stats:

@@ -1,4 +1,5 @@
 # results/splits/ -> results/runs/{model}/{langs}/{variant}/: one fine-tuning job per run.
+# Code: xner/training/train.py; command in xner/cli/training.py.
 
 
 rule train:
