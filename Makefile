@@ -52,7 +52,7 @@ study-cpu: setup ## the CPU study: real weights, real PAN-X (PANX=DIR, else the 
 test: setup ## run the whole test suite (unit, real data if present, end-to-end)
 	pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-test-slurm: setup ## the demo through profiles/slurm on a real one-node SLURM cluster (root; ~6 min)
+test-slurm: setup ## the demo through profiles/slurm on a one-node SLURM cluster, with cancel, kill, requeue, timeout (root; ~12 min)
 	bash tests/slurm/demo_on_slurm.sh
 
 BENCH_ARGS ?=

@@ -21,8 +21,13 @@ shell.prefix(
 
 from snakemake.exceptions import WorkflowError
 
+from xner.cluster import use_sacct_state_filter
 from xner.config import load_schema, validate_config
 from xner.errors import ConfigError
+
+# On a SLURM cluster: sacct with the state of a cancelled job as the SLURM executor plugin can read it
+# (profiles/slurm/bin/sacct; without it, Snakemake waits for a job cancelled with scancel for ever).
+use_sacct_state_filter(Path(workflow.basedir) / "profiles" / "slurm" / "bin")
 
 
 configfile: "config.yaml"

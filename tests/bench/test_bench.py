@@ -159,7 +159,7 @@ def test_a_tokenizer_larger_than_the_model_is_refused(tokenizer):
         build_model(tiny, tokenizer, len(LABELS))
 
 
-def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, seconds=1.0):
+def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, seconds=1.0, inference_mfu=0.7):
     comparisons = [
         {
             "policy": default,
@@ -187,7 +187,10 @@ def _result(device, ratios, quality_difference=0.0, tolerance=0.01, mfu=0.5, sec
             "inference": {"trainer_predict": {"median": ratios["trainer_predict"]}},
         },
         "train": {"xner": {"mfu": mfu, "seconds": {"median": seconds}}},
-        "inference": {"xner": {"seconds": {"median": seconds / 10}}},
+        "inference": {
+            "xner": {"seconds": {"median": seconds / 10}, "mfu": inference_mfu, "padded_tokens": 1000},
+            "trainer_predict": {"padded_tokens": 3190},
+        },
         "quality": {"default": "xner_bucketed", "comparisons": comparisons},
     }
     names = ["small-bert"] if device == "cpu" else list(GPU_ARCHITECTURES)
@@ -202,16 +205,26 @@ def test_positions_ratio_is_trainer_positions_over_xner_positions():
 
 
 def test_cpu_targets():
-    ok = check_targets(_result("cpu", {"trainer": 2.1, "trainer_grouped": 1.0, "trainer_predict": 3.1}))
+    ok = check_targets(_result("cpu", {"trainer": 2.1, "trainer_grouped": 1.0, "trainer_predict": 2.88}))
     assert [t["target"] for t in ok] == [
         "training: xner / default Trainer (median)",
-        "inference: xner / Trainer.predict (median)",
+        "inference: xner / Trainer.predict (median), at least 0.9 × the positions ratio",
+        "inference model FLOPs utilisation",
         "default batching: same validation F1 as random batching (within noise)",
         "default batching: same validation F1 as the default Trainer (within noise)",
     ]
     assert all(t["passed"] for t in ok)  # the grouped Trainer is information only
-    bad = check_targets(_result("cpu", {"trainer": 1.9, "trainer_predict": 2.9}, quality_difference=0.05))
-    assert [t["passed"] for t in bad] == [False, False, False, False]
+    # positions ratio 3.19: the inference bound is 0.9 × 3.19 = 2.871
+    assert ok[1]["bound"] == ">= 2.871" and ok[2]["bound"] == ">= 0.6"
+    bad = check_targets(
+        _result(
+            "cpu",
+            {"trainer": 1.9, "trainer_predict": 2.86},
+            quality_difference=0.05,
+            inference_mfu=0.59,
+        )
+    )
+    assert [t["passed"] for t in bad] == [False, False, False, False, False]
 
 
 def test_gpu_targets():
@@ -336,7 +349,8 @@ def test_bench_end_to_end_on_synthetic_data(tmp_path):
     assert (default, "trainer") in {(c["policy"], c["reference"]) for c in quality["comparisons"]}
     assert {t["target"] for t in bench["targets"]} >= {
         "training: xner / default Trainer (median)",
-        "inference: xner / Trainer.predict (median)",
+        "inference: xner / Trainer.predict (median), at least 0.9 × the positions ratio",
+        "inference model FLOPs utilisation",
     }
     md = (out / "bench.md").read_text()
     assert "## Targets" in md and "trainer_pad256" in md

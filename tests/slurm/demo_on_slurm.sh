@@ -3,9 +3,10 @@
 #
 # Starts the cluster (tests/slurm/cluster.sh), runs the demo once on this machine
 # (profiles/local) and once through SLURM (profiles/slurm, with only the values of
-# this one-node cluster overridden), then checks with sacct that every job went
-# through sbatch and completed, and that both runs give the same results
-# (tests/slurm/check_slurm_run.py). Needs root; about 5 minutes.
+# this one-node cluster overridden) while jobs are cancelled, killed and requeued,
+# then checks with sacct that every job went through sbatch and ended as it should,
+# and that both runs give the same results; then a run past its time limit
+# (tests/slurm/check_slurm_run.py). Needs root; about 10 minutes.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
     echo "tests/slurm/demo_on_slurm.sh needs root: it installs and starts SLURM's daemons" >&2
@@ -15,6 +16,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
 WORK=$(mktemp -d /tmp/xner-slurm.XXXXXX)
+# epochs of the tiny model on the demo's English sentences that take longer than two minutes (0.8 s each)
+TIMEOUT_EPOCHS=${TIMEOUT_EPOCHS:-300}
 echo "work directory: $WORK"
 
 source tests/slurm/cluster.sh
@@ -43,45 +46,27 @@ snakemake "${DEMO[@]}" -d "$WORK/local" --profile profiles/local >"$WORK/local.l
 echo "local run: $((SECONDS - start)) s"
 
 # Only what differs on this one-node cluster: memory and CPUs, and quick status checks. Snakemake runs
-# in the background so that one training job can be killed mid-run: the retried job must resume.
+# in the background so that tests/slurm/disturb.py can disturb it as a cluster does: the en run's job
+# is cancelled with scancel, the en+de run's training is killed with SIGKILL (as the out-of-memory
+# killer would), and its next job is requeued with scontrol requeue (as a node failure or preemption
+# does). Each must end, be retried or run again, and resume from its last epoch.
+SLURM_OPTIONS=(
+    --profile profiles/slurm --jobs 4
+    --default-resources slurm_partition=normal mem_mb=1000 runtime=30 cpus_per_task=2
+    --set-resources train:slurm_partition=accel train:gpu=1 train:cpus_per_gpu=2 train:mem_mb=3000
+    evaluate:slurm_partition=accel evaluate:gpu=1 evaluate:cpus_per_gpu=2 evaluate:mem_mb=2000
+    speed_model:slurm_partition=accel speed_model:gpu=1 speed_model:cpus_per_gpu=2 speed_model:mem_mb=3000
+    --slurm-init-seconds-before-status-checks 1 --seconds-between-status-checks 1
+)
 start=$SECONDS
-XNER_SLURM_ACCOUNT=xner snakemake "${DEMO[@]}" -d "$WORK/slurm" --profile profiles/slurm \
-    --jobs 4 \
-    --default-resources slurm_partition=normal mem_mb=1000 runtime=30 cpus_per_task=2 \
-    --set-resources train:slurm_partition=accel train:gpu=1 train:cpus_per_gpu=2 train:mem_mb=3000 \
-    evaluate:slurm_partition=accel evaluate:gpu=1 evaluate:cpus_per_gpu=2 evaluate:mem_mb=2000 \
-    speed_model:slurm_partition=accel speed_model:gpu=1 speed_model:cpus_per_gpu=2 speed_model:mem_mb=3000 \
-    --slurm-init-seconds-before-status-checks 1 --seconds-between-status-checks 1 \
-    >"$WORK/slurm.log" 2>&1 &
+XNER_SLURM_ACCOUNT=xner snakemake "${DEMO[@]}" -d "$WORK/slurm" "${SLURM_OPTIONS[@]}" >"$WORK/slurm.log" 2>&1 &
 snakemake_pid=$!
-
-# Kill the en+de run's training with SIGKILL, as the kernel's out-of-memory killer would, once its
-# first epoch is checkpointed: SLURM ends the job FAILED, Snakemake submits it again (retries), and the
-# new job must resume after the checkpointed epoch. (Not with scancel: sacct then reports the job as
-# "CANCELLED by UID", which snakemake-executor-plugin-slurm 2.8 does not read as an end, so Snakemake
-# would wait for it for ever; see the README's Fox section.)
-checkpoint="$WORK/slurm/results/runs/tiny/en+de/base/resume/checkpoint.pt"
-killed=""
-for ((i = 0; i < 3000; i++)); do
-    if [ -s "$checkpoint" ]; then
-        pid=""
-        for candidate in $(pgrep -f -- "xner train .*--train-langs en\+de" || true); do
-            # the python process itself, not the shell that started it
-            [[ "$(cat "/proc/$candidate/comm" 2>/dev/null)" == python* ]] && pid=$candidate
-        done
-        if [ -n "$pid" ]; then
-            killed=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^SLURM_JOB_ID=//p')
-            kill -KILL "$pid"
-            echo "killed SLURM job $killed (training en+de, after its first epoch) after $((SECONDS - start)) s"
-            break
-        fi
-    fi
-    kill -0 "$snakemake_pid" 2>/dev/null || break
-    sleep 0.1
-done
+python tests/slurm/disturb.py "$WORK/slurm" "$WORK/slurm.log" "$snakemake_pid" "$WORK/disturbed.json" &
+disturb_pid=$!
 wait "$snakemake_pid" || { tail -n 80 "$WORK/slurm.log"; tail -n 20 "$WORK"/cluster/log/*.log; exit 1; }
-[ -n "$killed" ] || { echo "FAIL: the en+de training job was not seen running with a checkpoint" >&2; exit 1; }
+wait "$disturb_pid" || { tail -n 80 "$WORK/slurm.log"; exit 1; }
 echo "SLURM run: $((SECONDS - start)) s"
+cat "$WORK/disturbed.json"
 
 # What the demo must submit: one job per run and per speed model; a run's time limit is its training's
 # (train_minutes per training language) plus its evaluation's (evaluate_minutes per test language).
@@ -96,5 +81,23 @@ limits = [train_minutes(config, r.model) * len(r.train_langs) + config['evaluate
 print(len(runs) + len(speed_models(config)), ','.join(map(str, sorted(limits))))
 ")
 python tests/slurm/check_slurm_run.py "$WORK/local" "$WORK/slurm" "$WORK/slurm.log" \
-    --expected-jobs "$expected" --run-time-limits "$limits" --killed "$killed" \
-    --resumed "results/runs/tiny/en+de/base/train.log"
+    --expected-jobs "$expected" --run-time-limits "$limits" --disturbed "$WORK/disturbed.json"
+
+# A run whose training outgrows its time limit: SLURM ends the job TIMEOUT, and Snakemake's retry asks
+# for twice the limit (train_minutes and evaluate_minutes times the attempt) and resumes the training.
+# One language, one test language, one minute each: the first job's limit is 2 minutes, and a long
+# training (many epochs of the tiny model) runs past it.
+cat >"$WORK/timeout.yaml" <<EOF
+train_minutes: 1
+evaluate_minutes: 1
+speed: {enabled: false}
+data: {languages: [en]}
+experiments: {demo: {train: [en], test: [en]}}
+training: {epochs: $TIMEOUT_EPOCHS, patience: $TIMEOUT_EPOCHS}
+EOF
+start=$SECONDS
+XNER_SLURM_ACCOUNT=xner snakemake -s "$ROOT/Snakefile" --configfile "$ROOT/demo/config.yaml" "$WORK/timeout.yaml" \
+    --replace-workflow-config -d "$WORK/timeout" "${SLURM_OPTIONS[@]}" \
+    >"$WORK/timeout.log" 2>&1 || { tail -n 80 "$WORK/timeout.log"; exit 1; }
+echo "SLURM run past its time limit: $((SECONDS - start)) s"
+python tests/slurm/check_slurm_run.py --timed-out "$WORK/timeout" "$WORK/timeout.log"

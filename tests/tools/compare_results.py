@@ -6,8 +6,8 @@ what is allowed to differ between two runs (times, speeds, peak memory, where a 
 Compared: every JSON without its timing fields, every CSV without its timing columns, Parquet tables by
 their content (schema and rows), the results page without its section "Times", and model cards without their minutes, and every other file
 (TSV predictions, Markdown tables without times, raw archives, tiny models' weights, PNG figures) byte
-for byte. Logs, Snakemake's benchmarks and markers, and the Markdown tables of times (runs, cost,
-speed) are left out. Prints one line per difference and exits 1 on any; used to show that a change of
+for byte. Logs, Snakemake's benchmarks and markers, TensorBoard's event files and the Markdown tables of
+times (runs, cost, speed) are left out. Prints one line per difference and exits 1 on any; used to show that a change of
 code changes no result, and by the SLURM check against a local run.
 """
 
@@ -72,6 +72,8 @@ def compared_files(results: Path) -> list[Path]:
         if not path.is_file() or rel.parts[0] in SKIPPED_DIRS:
             continue
         if path.suffix == ".log" or path.name.endswith("snakemake_timestamp") or path.name in TIMED_MARKDOWN:
+            continue
+        if path.name.startswith("events.out.tfevents."):  # TensorBoard's: wall times in every record
             continue
         files.append(rel)
     return files

@@ -207,6 +207,17 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_result(corpus, tmp
     a, b = (load_model(d / "model").state_dict() for d in (whole, killed))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
+    # TensorBoard shows one curve per run: the killed job's steps past its checkpoint are dropped
+    from test_events import read_scalars
+
+    curves = [read_scalars(d) for d in (whole, killed)]
+    assert curves[0] == curves[1]
+    steps = [step for step, _ in curves[0]["train/loss"]]
+    assert steps == list(range(1, len(steps) + 1))
+    assert {"epoch/train_loss", "epoch/val_loss", "epoch/val_f1", "epoch/lr"} <= set(curves[0])
+    assert [step for step, _ in curves[0]["epoch/val_f1"]][-1] == steps[-1]  # the epoch's last step
+    assert len(curves[0]["epoch/val_f1"]) == 3
+
 
 @pytest.mark.slow
 def test_tracked_test_languages_are_recorded_but_never_select_the_model(corpus, tmp_path, monkeypatch):

@@ -297,15 +297,17 @@ def slurm_account(wildcards):
     return account
 
 
-def train_runtime(wildcards):
-    """Minutes for a training job: the model's train_minutes per training language."""
+def train_runtime(wildcards, attempt):
+    """Minutes for a training job: the model's train_minutes per training language, times the attempt,
+    so that a job that timed out is retried with a longer limit (and resumes from its checkpoint).
+    """
     run = get_run(wildcards)
-    return train_minutes(config, run.model) * len(run.train_langs)
+    return train_minutes(config, run.model) * len(run.train_langs) * attempt
 
 
-def evaluate_runtime(wildcards):
-    """Minutes for a run's evaluation job: evaluate_minutes per test language."""
-    return config["evaluate_minutes"] * len(get_run(wildcards).test_langs)
+def evaluate_runtime(wildcards, attempt):
+    """Minutes for a run's evaluation job: evaluate_minutes per test language, times the attempt."""
+    return config["evaluate_minutes"] * len(get_run(wildcards).test_langs) * attempt
 
 
 # --- the speed table: one timing job per model -----------------------------------------------------

@@ -29,7 +29,7 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,7 @@ from xner.models.features import (
 from xner.models.loading import count_parameters, freeze_encoder, load_model, load_tokenizer
 from xner.runs import TrainSettings
 from xner.training.embedding_backward import one_embedding_backward
+from xner.training.events import EVENTS_PREFIX, EventWriter
 
 logger = logging.getLogger(__name__)
 
@@ -198,13 +199,36 @@ def train(
         first_epoch = last_epoch + 1
         logger.info("resuming after epoch %d from %s", last_epoch, checkpoint_path)
 
+    # TensorBoard: train loss per step, the epoch's numbers at its last step (global optimiser steps)
+    if resumed is None:
+        for old in out_dir.glob(f"{EVENTS_PREFIX}*"):  # an earlier run's curves
+            old.unlink()
+    events = EventWriter(out_dir)
+    global_step = sum(len(epoch_plan(train_enc, settings, e, dev)) for e in range(1, first_epoch))
+    if resumed is not None:
+        events.session_start(global_step + 1)
+
+    def log_step_losses(losses: list[float]) -> None:
+        nonlocal global_step
+        for loss in losses:
+            global_step += 1
+            events.scalars(global_step, {"train/loss": loss})
+
     for epoch in range(first_epoch, settings.epochs + 1):
         if history and stopper.should_stop:
             break
         epoch_start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         train_loss, tokens, train_seconds = train_one_epoch(
-            model, optimizer, train_enc, settings, epoch=epoch, pad_id=pad_id, device=dev, precision=precision
+            model,
+            optimizer,
+            train_enc,
+            settings,
+            epoch=epoch,
+            pad_id=pad_id,
+            device=dev,
+            precision=precision,
+            on_step_losses=log_step_losses,
         )
 
         val = predict(
@@ -236,6 +260,16 @@ def train(
         row["seconds"] = time.perf_counter() - epoch_start
         row["tokens_per_second"] = tokens / train_seconds if train_seconds else float("nan")
         history.append(row)
+        events.scalars(
+            global_step,
+            {
+                "epoch/train_loss": train_loss,
+                "epoch/val_loss": val.loss,
+                "epoch/val_f1": val_f1,
+                "epoch/lr": lr,
+                **{f"epoch/test_{lang}_f1": row[f"test_{lang}_f1"] for lang in tracked_enc},
+            },
+        )
         logger.info(
             "epoch %d: train loss %.4f, val loss %.4f, val F1 %.4f, lr %.2e, %.1f s%s",
             epoch,
@@ -261,6 +295,8 @@ def train(
                 "rng_cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else None,
             },
         )
+
+    events.close()
 
     # Restore the best epoch and save it
     assert best_state is not None, "no epoch was trained"
@@ -307,8 +343,12 @@ def train_one_epoch(
     device,
     precision: str,
     overhead_tokens: int | None = None,
+    on_step_losses: Callable[[list[float]], None] | None = None,
 ) -> tuple[float, int, float]:
     """One pass over the training windows; returns mean loss per labelled sub-token, tokens, seconds.
+
+    ``on_step_losses`` receives each step's mean loss per labelled sub-token, in order, a few
+    steps at a time (where the progress bar synchronises with the device anyway).
 
     Each batch is one optimiser step, computed in micro-batches of similar length
     (:func:`xner.models.features.microbatches`; ``overhead_tokens`` defaults to the
@@ -327,6 +367,7 @@ def train_one_epoch(
     counts = batch_label_counts(encoded, batches)
     divisors = loss_divisors(counts, batching_policy(settings.batching).per_epoch_mean)
     seen = 0
+    step_losses: list[torch.Tensor] = []
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
     for step, batch in enumerate(bar, start=1):
         seen += sum(int(encoded.lengths[group].sum()) for group in batch)
@@ -334,17 +375,23 @@ def train_one_epoch(
         # a batch without any (possible only in odd data) adds nothing
         n_labels, divisor = counts[step - 1], divisors[step - 1]
         inputs = [collate(encoded, group, pad_id, multiple) for group in batch]
+        step_sum = torch.zeros((), device=device)
         with one_embedding_backward(model, [x["input_ids"] for x in inputs], device):
             for x in inputs:
                 _, loss_total = forward_loss(model, x, device, precision)
                 (loss_total / divisor).backward()
                 loss_sum += loss_total.detach()
+                step_sum += loss_total.detach()
+        step_losses.append(step_sum / max(n_labels, 1))
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         label_count += n_labels
         if step % 25 == 0 or step == len(batches):  # the only host synchronisation
+            if on_step_losses is not None:
+                on_step_losses(torch.stack(step_losses).tolist())
+            step_losses.clear()
             mean_loss = loss_sum.item() / max(label_count, 1)
             bar.set_postfix(
                 loss=f"{mean_loss:.4f}", tok_s=int(seen / (time.perf_counter() - start)), refresh=False
