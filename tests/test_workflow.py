@@ -293,7 +293,7 @@ def test_demo_end_to_end(tmp_path):
     # Cached results: without checkpoints, a change to the plotting code reruns only reporting jobs.
     for model in results.glob("runs/*/*/*/model"):
         shutil.rmtree(model)
-    plots = tmp_path / "workflow" / "xner" / "plots.py"
+    plots = tmp_path / "workflow" / "xner" / "reporting" / "figures.py"
     plots.write_text(plots.read_text() + "\n# a change to the plotting code\n")
     plan = snakemake(tmp_path, "tables", "-n", configfile=demo_config, snakefile=snakefile)
     assert plan.returncode == 0, plan.stderr[-3000:]
