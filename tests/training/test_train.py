@@ -381,3 +381,11 @@ def test_a_checkpoint_for_another_model_is_ignored_and_never_half_applied(corpus
     epoch, stopper, best, history = resume(path, "k", model, optimizer, scheduler, cpu)
     assert (epoch, stopper, history) == (1, EarlyStopping(3, 0.5, 1, 0), [{"epoch": 1, "val_loss": 0.5}])
     assert all(torch.equal(model.state_dict()[k], state[k] + 1) for k in state)
+
+
+def test_step_means_split_the_micro_batch_sums_by_step():
+    from xner.training.train import step_means
+
+    # three steps: one micro-batch, two, and one without labelled sub-tokens (adds nothing, no division by 0)
+    assert step_means([4.0, 1.0, 2.0, 0.0], [(1, 2), (2, 3), (1, 0)]) == [2.0, 1.0, 0.0]
+    assert step_means([], []) == []

@@ -152,7 +152,7 @@ def positions_ratio_text(inference: dict) -> str:
     ours, theirs = inference["xner"]["padded_tokens"], inference["trainer_predict"]["padded_tokens"]
     return (
         f"Inference positions, padding included: Trainer.predict {theirs:,}, xner {ours:,}, so "
-        f"{theirs / ours:.2f}× as many. Removing padding alone gives about that speed-up; the rest of "
+        f"{positions_ratio(inference):.2f}× as many. Removing padding alone gives about that speed-up; the rest of "
         "the inference ratio is how fast each path runs its positions and what it does between them."
     )
 

@@ -367,7 +367,9 @@ def train_one_epoch(
     counts = batch_label_counts(encoded, batches)
     divisors = loss_divisors(counts, batching_policy(settings.batching).per_epoch_mean)
     seen = 0
-    step_losses: list[torch.Tensor] = []
+    # the steps' loss tensors, kept until the next synchronisation: (their micro-batches' sums, labels)
+    pending: list[torch.Tensor] = []
+    pending_steps: list[tuple[int, int]] = []
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", mininterval=1 if sys.stderr.isatty() else 30)
     for step, batch in enumerate(bar, start=1):
         seen += sum(int(encoded.lengths[group].sum()) for group in batch)
@@ -375,14 +377,13 @@ def train_one_epoch(
         # a batch without any (possible only in odd data) adds nothing
         n_labels, divisor = counts[step - 1], divisors[step - 1]
         inputs = [collate(encoded, group, pad_id, multiple) for group in batch]
-        step_sum = torch.zeros((), device=device)
         with one_embedding_backward(model, [x["input_ids"] for x in inputs], device):
             for x in inputs:
                 _, loss_total = forward_loss(model, x, device, precision)
                 (loss_total / divisor).backward()
                 loss_sum += loss_total.detach()
-                step_sum += loss_total.detach()
-        step_losses.append(step_sum / max(n_labels, 1))
+                pending.append(loss_total.detach())
+        pending_steps.append((len(inputs), n_labels))
         if settings.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
         optimizer.step()
@@ -390,8 +391,9 @@ def train_one_epoch(
         label_count += n_labels
         if step % 25 == 0 or step == len(batches):  # the only host synchronisation
             if on_step_losses is not None:
-                on_step_losses(torch.stack(step_losses).tolist())
-            step_losses.clear()
+                on_step_losses(step_means(torch.stack(pending).tolist(), pending_steps))
+            pending.clear()
+            pending_steps.clear()
             mean_loss = loss_sum.item() / max(label_count, 1)
             bar.set_postfix(
                 loss=f"{mean_loss:.4f}", tok_s=int(seen / (time.perf_counter() - start)), refresh=False
@@ -399,6 +401,16 @@ def train_one_epoch(
     bar.close()
     seconds = time.perf_counter() - start
     return loss_sum.item() / max(label_count, 1), tokens, seconds
+
+
+def step_means(sums: Sequence[float], steps: Sequence[tuple[int, int]]) -> list[float]:
+    """Each step's mean loss per labelled sub-token, from its micro-batches' loss sums (in order) and
+    ``steps``: (micro-batches, labelled sub-tokens) per step."""
+    means, start = [], 0
+    for count, labels in steps:
+        means.append(sum(sums[start : start + count]) / max(labels, 1))
+        start += count
+    return means
 
 
 def epoch_plan(
