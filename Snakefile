@@ -74,7 +74,7 @@ rule data:
 
 rule evaluations:
     input:
-        EVALUATIONS,
+        RUN_EVALUATIONS,
     localrule: True
 
 

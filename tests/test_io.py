@@ -14,9 +14,11 @@ from xner.io import (
     atomic_path,
     markdown_table,
     read_predictions_tsv,
+    read_sentence_counts,
     sentences_table,
     write_parquet,
     write_predictions_tsv,
+    write_sentence_counts,
     write_table,
 )
 
@@ -145,3 +147,22 @@ def test_tsv_round_trip(tmp_path):
     write_predictions_tsv(path, tokens, gold, pred)
     assert path.read_text() == 'NA\tB-PER\tB-PER\nNone\tI-PER\tO\n"\tO\tO\n\n3:15\tO\tB-LOC\n'
     assert read_predictions_tsv(path) == (tokens, gold, pred)
+
+
+def test_sentence_counts_round_trip_with_their_gold_digest(tmp_path):
+    import numpy as np
+
+    from xner.errors import DataFormatError
+
+    counts = np.arange(4 * 3 * 3).reshape(4, 3, 3)
+    write_sentence_counts(tmp_path / "en.counts.parquet", counts, ("LOC", "ORG", "PER"), "abc")
+    back, digest = read_sentence_counts(tmp_path / "en.counts.parquet", ("LOC", "ORG", "PER"))
+    assert (back == counts).all() and back.dtype == np.int64 and digest == "abc"
+    write_sentence_counts(tmp_path / "none.counts.parquet", counts[:0], ("LOC", "ORG", "PER"), "abc")
+    assert read_sentence_counts(tmp_path / "none.counts.parquet", ("LOC", "ORG", "PER"))[0].shape == (0, 3, 3)
+    # read with other entity types: named, not misread
+    with pytest.raises(DataFormatError, match="en.counts.parquet.*not an xner counts table"):
+        read_sentence_counts(tmp_path / "en.counts.parquet", ("LOC", "PER"))
+    with pytest.raises(ValueError, match="for 2 entity types"):
+        write_sentence_counts(tmp_path / "x.parquet", counts, ("LOC", "PER"), "abc")
+    assert not (tmp_path / "x.parquet").exists()

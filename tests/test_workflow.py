@@ -120,7 +120,7 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     assert counts["download"] == counts["parse"] == counts["split"] == 6
     assert counts["data_stats"] == counts["models"] == 1
     assert counts["train"] == counts["evaluate"] == 22  # every run of the study once, evaluated in one job
-    assert counts["export_evaluation"] == 70  # one copy per run x test language
+    assert "export_evaluation" not in counts  # the reporting reads each run's evaluations in place
     assert counts["experiment_table"] == counts["experiment_figures"] == 5
     assert counts["training_curves"] == 22 and counts["scores"] == 1
     assert not (tmp_path / "results").exists()
@@ -178,8 +178,12 @@ def test_demo_end_to_end(tmp_path):
         history = run / "history.csv"
         assert "test_sw_f1" in history.read_text().splitlines()[0]  # track_test_langs in the demo
         for lang in langs:
-            check_evaluation(results / "eval" / "tiny" / mixture / "base", lang, stats[lang, "test"])
-    en_scores = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())
+            check_evaluation(
+                results / "runs" / "tiny" / mixture / "base" / "evaluations", lang, stats[lang, "test"]
+            )
+    en_scores = json.loads(
+        (results / "runs" / "tiny" / "en" / "base" / "evaluations" / "en.json").read_text()
+    )
     assert en_scores["micro"]["f1"] > 0.5
     # each run's model card, with its scores on every test language
     from xner.models.card import read_metadata
@@ -189,7 +193,9 @@ def test_demo_end_to_end(tmp_path):
         (index,) = card["model-index"]
         assert [r["dataset"]["name"] for r in index["results"]] == [f"PAN-X.{lang}" for lang in langs]
         for lang, result in zip(langs, index["results"]):
-            scores = json.loads((results / "eval" / "tiny" / mixture / "base" / f"{lang}.json").read_text())
+            scores = json.loads(
+                (results / "runs" / "tiny" / mixture / "base" / "evaluations" / f"{lang}.json").read_text()
+            )
             assert result["metrics"][0]["value"] == round(scores["micro"]["f1"], 4)
 
     # Tables and figures
@@ -236,7 +242,9 @@ def test_demo_end_to_end(tmp_path):
     # The results page: the tables' numbers, and its figures beside it
     page = (results / "report" / "results.md").read_text()
     assert page.startswith("# xner: cross-lingual NER on PAN-X\n") and "### demo" in page
-    en_f1 = json.loads((results / "eval" / "tiny" / "en" / "base" / "en.json").read_text())["micro"]
+    en_f1 = json.loads((results / "runs" / "tiny" / "en" / "base" / "evaluations" / "en.json").read_text())[
+        "micro"
+    ]
     low, high = en_f1["f1_ci"]
     assert f"| tiny · en | 1 | {en_f1['f1']:.3f} [{low:.3f}, {high:.3f}] |" in page
     assert sorted(p.name for p in (results / "report" / "results").glob("*.png")) == [
@@ -263,7 +271,7 @@ def test_demo_end_to_end(tmp_path):
     assert "significance/demo.csv" in html and "errors.png" in html  # the report shows them
 
     # xner predict with the demo's model on its evaluation TSV gives that evaluation's predictions back
-    en_tsv = results / "eval" / "tiny" / "en" / "base" / "en.tsv"
+    en_tsv = results / "runs" / "tiny" / "en" / "base" / "evaluations" / "en.tsv"
     model = results / "runs" / "tiny" / "en" / "base" / "model"
     again = run_xner("predict", str(model), str(en_tsv), "--output-format", "tsv", "--max-length", "64")
     assert again.returncode == 0, again.stderr
@@ -426,7 +434,7 @@ def test_real_data_tiny_model_evaluations_match_the_source_files(tmp_path, panx_
     }
     result = snakemake(tmp_path, configfile=write_config(tmp_path / "c.yaml", config))
     assert result.returncode == 0, result.stderr[-3000:]
-    eval_dir = tmp_path / "results" / "eval" / "tiny" / "en" / "base"
+    eval_dir = tmp_path / "results" / "runs" / "tiny" / "en" / "base" / "evaluations"
     for lang in ("en", "de", "sw"):
         source = panx_dir / "xtreme" / f"dev-{lang}.tsv"
         scores = check_evaluation(eval_dir, lang, independent_count([source]))
@@ -456,7 +464,7 @@ def test_without_keep_checkpoints_models_are_deleted_once_evaluated(tmp_path):
     run = tmp_path / "results" / "runs" / "tiny" / "sw" / "base"
     assert not (run / "model").exists()
     assert (run / "history.csv").exists() and (run / "summary.json").exists()
-    assert (tmp_path / "results" / "eval" / "tiny" / "sw" / "base" / "en.json").exists()
+    assert (tmp_path / "results" / "runs" / "tiny" / "sw" / "base" / "evaluations" / "en.json").exists()
     assert (tmp_path / "results" / "tables" / "experiments" / "small.csv").exists()
     again = snakemake(tmp_path, "-n", configfile=config)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -473,7 +481,7 @@ def test_an_added_test_language_is_evaluated_alone_without_retraining(tmp_path):
     first = snakemake(tmp_path, configfile=config)
     assert first.returncode == 0, first.stderr[-3000:]
     run = tmp_path / "results" / "runs" / "tiny" / "sw" / "base"
-    evals = tmp_path / "results" / "eval" / "tiny" / "sw" / "base"
+    evals = run / "evaluations"
     summary, sw = (run / "summary.json").read_bytes(), (evals / "sw.json").read_bytes()
 
     demo["experiments"]["small"]["test"] = ["sw", "en"]
@@ -490,7 +498,7 @@ def test_an_added_test_language_is_evaluated_alone_without_retraining(tmp_path):
     assert json.loads((evals / "en.json").read_text())["test_lang"] == "en"
 
 
-# The demo's plan (demo/config.yaml, nothing made yet), job for job, as it was before budgets existed.
+# The demo's plan (demo/config.yaml, nothing made yet), job for job: budgets add no job to it.
 DEMO_PLAN = {
     "demo_data": 1,
     "download": 3,
@@ -504,7 +512,6 @@ DEMO_PLAN = {
     "evaluate": 2,
     "speed_table": 1,
     "training_curves": 2,
-    "export_evaluation": 6,
     "experiment_errors": 1,
     "scores": 1,
     "significance": 1,
@@ -512,7 +519,7 @@ DEMO_PLAN = {
     "experiment_table": 1,
     "results_page": 1,
     "all": 1,
-    "total": 34,
+    "total": 28,
 }
 DEMO_SPLIT_EN = (
     "python -m xner split --train results/data/en/train.parquet --test results/data/en/dev.parquet"

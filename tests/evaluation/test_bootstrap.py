@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xner.evaluation.bootstrap import BootstrapSettings, confidence_intervals, holm, paired_difference
+from xner.evaluation.bootstrap import (
+    BootstrapSettings,
+    confidence_intervals,
+    holm,
+    paired_difference,
+    paired_differences,
+)
 from xner.evaluation.spans import scores_from_counts
 from xner.labels import ENTITY_TYPES
 
@@ -90,3 +96,16 @@ def test_bad_settings_are_refused():
         BootstrapSettings(resamples=0)
     with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
         BootstrapSettings(confidence=1.0)
+
+
+def test_many_pairs_at_once_equal_each_pair_on_its_own():
+    rng = np.random.default_rng(3)
+    systems = [counts_of(rng, 400, rate) for rate in (0.5, 0.6, 0.7, 0.6)]
+    pairs = [(0, 1), (2, 1), (3, 0), (1, 1)]
+    together = paired_differences(systems, pairs, SETTINGS)
+    for (i, j), d in zip(pairs, together):
+        assert d == paired_difference(systems[i], systems[j], SETTINGS)
+    assert together[3].difference == 0 and together[3].p_value == 1.0  # a system against itself
+    assert paired_differences(systems, [], SETTINGS) == []
+    with pytest.raises(ValueError, match="differ in shape"):
+        paired_differences([systems[0], systems[1][:10]], [(0, 1)], SETTINGS)

@@ -1,5 +1,6 @@
 """xner.evaluation.evaluate on a tiny model: one load for all test languages, the same files as a single
-evaluation, unchanged languages kept, changed ones redone, and the export to results/eval."""
+evaluation, unchanged languages kept, changed ones redone, languages no longer tested removed, and the
+per-sentence counts beside each evaluation."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ import pytest
 
 import xner.models.loading
 from xner.errors import XnerError
-from xner.evaluation.evaluate import evaluate_run, export_evaluation, read_index
-from xner.io import sentences_table, write_parquet
+from xner.evaluation.evaluate import (
+    evaluate_run,
+    evaluation_files,
+    experiment_evaluations,
+    read_index,
+    run_evaluation_files,
+)
+from xner.evaluation.spans import gold_digest, sentence_counts
+from xner.io import read_predictions_tsv, read_sentence_counts, sentences_table, write_parquet
+from xner.labels import ENTITY_TYPES
 from xner.synthetic.models import TinyModelSettings, build_tiny_model
 from xner.synthetic.panx import generate_sentences
 
@@ -141,15 +150,37 @@ def test_a_deleted_output_is_evaluated_again(corpus, tmp_path):
     assert (out / "en.tsv").exists()
 
 
-def test_export_copies_one_language_unchanged(corpus, tmp_path):
+def test_each_evaluation_has_its_per_sentence_counts_beside_it(corpus, tmp_path):
     out = tmp_path / "evaluations"
     run(corpus, out, "en", "de")
-    export_evaluation(out, "de", tmp_path / "eval" / "de.json", tmp_path / "eval" / "de.tsv")
-    assert (tmp_path / "eval" / "de.json").read_bytes() == (out / "de.json").read_bytes()
-    assert (tmp_path / "eval" / "de.tsv").read_bytes() == (out / "de.tsv").read_bytes()
-    with pytest.raises(XnerError, match=r"no evaluation on 'sw'"):
-        export_evaluation(out, "sw", tmp_path / "eval" / "sw.json", tmp_path / "eval" / "sw.tsv")
-    assert not (tmp_path / "eval" / "sw.json").exists() and not (tmp_path / "eval" / "sw.tsv").exists()
+    for lang in ("en", "de"):
+        files = evaluation_files(out, lang)
+        _, gold, pred = read_predictions_tsv(files.tsv)
+        counts, digest = read_sentence_counts(files.counts, ENTITY_TYPES)
+        assert (counts == sentence_counts(gold, pred)).all() and digest == gold_digest(gold)
+        assert counts.sum() > 0  # an untrained model predicts some entities, and misses the gold ones
+
+
+def test_a_language_no_longer_tested_is_removed(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de", "sw")
+    loads = count_loads(monkeypatch)
+    run(corpus, out, "en", "sw")
+    assert not loads  # nothing to evaluate
+    assert list(read_index(out)) == ["en", "sw"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["index.json"]
+        + [f"{lang}.{ext}" for lang in ("en", "sw") for ext in ("json", "tsv", "counts.parquet")]
+    )
+
+
+def test_the_reporting_finds_a_runs_evaluations_and_names_a_missing_one(corpus, tmp_path):
+    out = tmp_path / "evaluations"
+    run(corpus, out, "en", "de")
+    assert list(run_evaluation_files(out)) == ["en", "de"]  # the index's languages
+    assert [f.json.name for f in experiment_evaluations([out], ["de"])] == ["de.json"]
+    with pytest.raises(XnerError, match=r"sw.json: no evaluation of this run on sw"):
+        experiment_evaluations([out], ["en", "sw"])
 
 
 def test_a_broken_index_is_named(tmp_path):

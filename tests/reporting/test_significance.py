@@ -9,12 +9,15 @@ import pytest
 
 from xner.errors import XnerError
 from xner.evaluation.bootstrap import BootstrapSettings
-from xner.evaluation.spans import sentence_counts
-from xner.io import write_predictions_tsv
+from xner.evaluation.evaluate import evaluation_files
+from xner.evaluation.spans import gold_digest, sentence_counts
+from xner.io import write_predictions_tsv, write_sentence_counts
+from xner.labels import ENTITY_TYPES
 from xner.reporting.significance import (
     COLUMNS,
     Evaluated,
     Setting,
+    compared_pairs,
     differing_factors,
     load_evaluated,
     mark_experiment_table,
@@ -63,6 +66,38 @@ def test_pairs_of_one_factor_only():
         ("train", "mdeberta", "en", "mdeberta", "en+de"),
         ("model", "mbert", "en+de", "mdeberta", "en+de"),
     ]  # never mbert/en vs mdeberta/en+de (two factors), nor lr1e-4 vs the other model or mixture
+
+
+def test_against_the_reference_each_setting_is_compared_once_per_factor():
+    settings = [
+        setting("mbert", "en", BERT),  # the reference: first model, first mixture, the default lr
+        setting("mdeberta", "en", DEBERTA),
+        setting("mbert", "en+de", BERT),
+        setting("mdeberta", "en+de", DEBERTA),
+        setting("mbert", "en", BERT, "lr1e-4", lr=1e-4),
+    ]
+    pairs = [(f, a.model, a.train_langs, b.model, b.train_langs) for f, a, b in compared_pairs(settings)]
+    assert pairs == [
+        ("model", "mbert", "en", "mdeberta", "en"),
+        ("train", "mbert", "en", "mbert", "en+de"),
+        ("lr", "mbert", "en", "mbert", "en"),
+        ("train", "mdeberta", "en", "mdeberta", "en+de"),  # mixture against the reference mixture en
+        ("model", "mbert", "en+de", "mdeberta", "en+de"),  # model against the reference model mbert
+    ]
+    assert compared_pairs(settings, "all") == list(one_factor_pairs(settings))
+    with pytest.raises(ValueError, match="unknown comparison 'best'"):
+        compared_pairs(settings, "best")
+
+
+def test_a_transfer_matrix_gets_linearly_many_comparisons_against_the_reference():
+    # one model trained on each of 40 languages: every two settings differ in the mixture only
+    settings = [setting("xlmr", f"l{k:02d}", BERT) for k in range(40)]
+    assert len(list(one_factor_pairs(settings))) == 40 * 39 // 2
+    reference = compared_pairs(settings)
+    assert len(reference) == 39 and all(a.train_langs == "l00" for _, a, _ in reference)
+    # three models on each: 39 per model (mixtures) + 2 per mixture (models)
+    grid = [setting(m, f"l{k:02d}", BERT) for m in ("mbert", "xlmr", "mdeberta") for k in range(40)]
+    assert len(compared_pairs(grid)) == 3 * 39 + 2 * 40
 
 
 def test_two_grid_values_are_two_factors():
@@ -149,34 +184,47 @@ def test_settings_differing_in_two_factors_are_not_compared():
     assert significance_table(runs, SETTINGS).empty
 
 
-def write_run(root, variant, seed, pred, lang="en"):
+def write_run(root, variant, seed, pred, lang="en", counts=True):
+    """A run's evaluation on ``lang`` as xner evaluate writes it (JSON, TSV, counts), and its summary."""
     info = {"model": "mbert", "train_langs": "en", "variant": variant, "test_lang": lang}
     run = root / variant
-    run.mkdir(exist_ok=True)
-    (run / f"{lang}.json").write_text(json.dumps(info))
-    write_predictions_tsv(run / f"{lang}.tsv", [["w"] * len(g) for g in GOLD], GOLD, pred)
+    files = evaluation_files(run / "evaluations", lang)
+    files.json.parent.mkdir(parents=True, exist_ok=True)
+    files.json.write_text(json.dumps(info))
+    write_predictions_tsv(files.tsv, [["w"] * len(g) for g in GOLD], GOLD, pred)
+    if counts:
+        write_sentence_counts(files.counts, sentence_counts(GOLD, pred), ENTITY_TYPES, gold_digest(GOLD))
     summary = {**info, "hyperparameters": {**BERT, "seed": seed, **({"lr": 1e-4} if "lr" in variant else {})}}
     (run / "summary.json").write_text(json.dumps(summary))
-    return run / f"{lang}.json", run / "summary.json"
+    return files, run / "summary.json"
 
 
-def test_runs_are_read_from_their_evaluation_json_and_predictions(tmp_path):
+def test_runs_are_read_from_their_evaluation_json_and_counts(tmp_path):
     a = write_run(tmp_path, "base", 42, with_errors(3))
     b = write_run(tmp_path, "lr1e-4-seed7", 7, GOLD)
     runs = load_evaluated([a[0], b[0]], [a[1], b[1]])
     assert [(r.setting.setting, r.seed) for r in runs] == [("base", 42), ("lr1e-4", 7)]
     assert runs[1].f1 == 1.0 and runs[0].counts.shape == (len(GOLD), 3, 3)
+    assert (runs[0].counts == sentence_counts(GOLD, with_errors(3))).all()
     with pytest.raises(XnerError, match="no summary.json given for run mbert/en/base"):
         load_evaluated([a[0]], [b[1]])
+
+
+def test_an_evaluation_without_counts_is_read_from_its_predictions(tmp_path):
+    # evaluations made before the counts were written beside them
+    a = write_run(tmp_path, "base", 42, with_errors(3), counts=False)
+    with_counts = write_run(tmp_path / "again", "base", 42, with_errors(3))
+    (old,) = load_evaluated([a[0]], [a[1]])
+    (new,) = load_evaluated([with_counts[0]], [with_counts[1]])
+    assert (old.counts == new.counts).all()
 
 
 def test_runs_tested_on_other_sentences_are_refused(tmp_path):
     a = write_run(tmp_path, "base", 42, GOLD)
     b = write_run(tmp_path, "lr1e-4", 42, GOLD)
-    tokens = [["w"] * len(g) for g in GOLD]
     other = [list(reversed(g)) for g in GOLD]
-    write_predictions_tsv(b[0].with_suffix(".tsv"), tokens, other, other)
-    with pytest.raises(XnerError, match="its gold tags differ from those of .*base/en.tsv"):
+    write_sentence_counts(b[0].counts, sentence_counts(other, other), ENTITY_TYPES, gold_digest(other))
+    with pytest.raises(XnerError, match="its gold tags differ from those of .*base/evaluations/en.json"):
         load_evaluated([a[0], b[0]], [a[1], b[1]])
 
 

@@ -86,12 +86,6 @@ def download_path_option(wildcards):
 
 RUNS = {run.key: run for run in expand_runs(config)}
 RUN_DIR = "results/runs/{model}/{langs}/{variant}"
-EVAL_DIR = "results/eval/{model}/{langs}/{variant}"
-EVALUATIONS = [
-    f"results/eval/{run.model}/{run.langs}/{run.variant}/{lang}.json"
-    for run in RUNS.values()
-    for lang in run.test_langs
-]
 
 
 # a training mixture: languages joined by +, each with an optional budget (en@2000+de)
@@ -102,6 +96,11 @@ wildcard_constraints:
     model=r"[^/]+",
     langs=rf"{MEMBER_PATTERN}(?:\+{MEMBER_PATTERN})*",
     variant=r"[^/]+",
+
+
+def evaluations_dir(run):
+    """A run's evaluations directory, made by its evaluate job: {lang}.json, .tsv, .counts.parquet."""
+    return f"results/runs/{run}/evaluations"
 
 
 def get_run(wildcards):
@@ -202,8 +201,7 @@ SUMMARIES = [
     for run in RUNS.values()
 ]
 RUN_EVALUATIONS = [
-    f"results/runs/{run.model}/{run.langs}/{run.variant}/evaluations"
-    for run in RUNS.values()
+    evaluations_dir(f"{run.model}/{run.langs}/{run.variant}") for run in RUNS.values()
 ]
 CURVES = [
     f"results/figures/runs/{run.model}/{run.langs}/{run.variant}.png"
@@ -262,17 +260,13 @@ def experiment_test_langs(wildcards):
     return config["experiments"][wildcards.experiment]["test"]
 
 
-def experiment_evaluations(wildcards, suffix="json"):
-    """The evaluation JSON (or, with suffix tsv, predictions) of the experiment's runs on its test languages."""
-    return [
-        f"results/eval/{run}/{lang}.{suffix}"
-        for run in experiment_runs(wildcards)
-        for lang in experiment_test_langs(wildcards)
-    ]
+def experiment_evaluations(wildcards):
+    """The evaluations directories of the experiment's runs (read on its test languages)."""
+    return [evaluations_dir(run) for run in experiment_runs(wildcards)]
 
 
-def experiment_predictions(wildcards):
-    return experiment_evaluations(wildcards, "tsv")
+def experiment_compare(wildcards):
+    return config["experiments"][wildcards.experiment]["compare"]
 
 
 def experiment_summaries(wildcards):

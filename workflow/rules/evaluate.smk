@@ -1,6 +1,6 @@
-# A trained run -> results/runs/{model}/{langs}/{variant}/evaluations/ (all its test languages, the model
-# loaded once) -> results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv} (one copy per language).
-# Code: xner/evaluation/ (evaluate, inference, scoring); commands in xner/cli/evaluation.py.
+# A trained run -> results/runs/{model}/{langs}/{variant}/evaluations/{lang}.{json,tsv,counts.parquet}: all
+# its test languages, the model loaded once. The reporting reads these files in place.
+# Code: xner/evaluation/ (evaluate, inference, scoring); command in xner/cli/evaluation.py.
 
 
 rule evaluate:
@@ -29,23 +29,3 @@ rule evaluate:
         " --out-dir {output} --summary {input.summary} --model-name {wildcards.model}"
         " --train-langs {wildcards.langs} --variant {wildcards.variant}"
         " --split {params.split} {params.options} --threads {threads} > {log} 2>&1"
-
-
-rule export_evaluation:
-    input:
-        f"{RUN_DIR}/evaluations",
-    output:
-        json=f"{EVAL_DIR}/{{lang}}.json",
-        tsv=f"{EVAL_DIR}/{{lang}}.tsv",
-    log:
-        "results/logs/export_evaluation/{model}/{langs}/{variant}/{lang}.log",
-    localrule: True
-    conda:
-        "../../envs/report.yaml"
-    resources:
-        slurm_account=slurm_account,
-        mem_mb=1000,
-        runtime=5,
-    shell:
-        "python -m xner export-evaluation --evaluations {input} --test-lang {wildcards.lang}"
-        " --json {output.json} --tsv {output.tsv} > {log} 2>&1"

@@ -1,13 +1,12 @@
-# results/eval/ and results/runs/*/history.csv -> results/tables/, results/figures/, report.html
-# These jobs read only evaluation JSON, summaries and histories: they run without the checkpoints.
+# results/runs/*/evaluations/, summary.json and history.csv -> results/tables/, results/figures/, report.html
+# These jobs read only evaluations, summaries and histories: they run without the checkpoints.
 # Code: xner/reporting/ (tables, significance, figures, results_page); commands in xner/cli/reporting.py.
 
 
 rule scores:
     input:
-        evaluations=EVALUATIONS,
-        summaries=SUMMARIES,
         run_evaluations=RUN_EVALUATIONS,
+        summaries=SUMMARIES,
         code=TABLES_CODE,
     output:
         scores=report(
@@ -46,16 +45,14 @@ rule scores:
     params:
         test_langs=TEST_LANGS,
     shell:
-        "python -m xner scores --evaluations {input.evaluations} --summaries {input.summaries}"
-        " --run-evaluations {input.run_evaluations}"
+        "python -m xner scores --run-evaluations {input.run_evaluations} --summaries {input.summaries}"
         " --test-langs {params.test_langs} --scores-out {output.scores} --runs-out {output.runs}"
         " --transfer-out {output.transfer} --cost-out {output.cost} > {log} 2>&1"
 
 
 rule significance:
     input:
-        evaluations=experiment_evaluations,
-        predictions=experiment_predictions,
+        run_evaluations=experiment_evaluations,
         summaries=experiment_summaries,
         code=SIGNIFICANCE_CODE,
     output:
@@ -77,10 +74,13 @@ rule significance:
         mem_mb=4000,
         runtime=30,
     params:
+        test_langs=experiment_test_langs,
+        compare=experiment_compare,
         bootstrap=BOOTSTRAP_OPTIONS,
     shell:
-        "python -m xner significance --evaluations {input.evaluations}"
-        " --summaries {input.summaries} {params.bootstrap}"
+        "python -m xner significance --run-evaluations {input.run_evaluations}"
+        " --test-langs {params.test_langs} --summaries {input.summaries}"
+        " --compare {params.compare} {params.bootstrap}"
         " --csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
@@ -151,7 +151,7 @@ rule experiment_figures:
 
 rule experiment_errors:
     input:
-        evaluations=experiment_evaluations,
+        run_evaluations=experiment_evaluations,
         code=[TABLES_CODE, PLOTS_CODE],
     output:
         report(
@@ -168,9 +168,11 @@ rule experiment_errors:
         slurm_account=slurm_account,
         mem_mb=2000,
         runtime=10,
+    params:
+        test_langs=experiment_test_langs,
     shell:
-        "python -m xner plot-errors --evaluations {input.evaluations}"
-        " --title {wildcards.experiment:q} --out {output} > {log} 2>&1"
+        "python -m xner plot-errors --run-evaluations {input.run_evaluations}"
+        " --test-langs {params.test_langs} --title {wildcards.experiment:q} --out {output} > {log} 2>&1"
 
 
 rule training_curves:

@@ -272,6 +272,59 @@ def write_predictions_tsv(path: str | Path, tokens, gold, pred) -> None:
                 f.write("\t".join(row) + "\n")
 
 
+# The per-sentence counts beside each evaluation ({lang}.counts.parquet): one row per test sentence, for
+# each entity type its true positives, false positives and misses under strict IOB2
+# (xner.evaluation.spans.sentence_counts), so that resampling never rereads the predictions TSV.
+COUNT_NAMES: tuple[str, ...] = ("tp", "fp", "fn")
+GOLD_DIGEST_KEY = b"xner.gold_sha256"
+
+
+def write_sentence_counts(path: str | Path, counts, types, gold_sha256: str) -> None:
+    """Write per-sentence counts (shape (sentences, types, 3)) as Parquet, columns ``{TYPE}_{tp,fp,fn}``.
+
+    ``gold_sha256`` (:func:`xner.evaluation.spans.gold_digest` of the gold tags) goes into the file's
+    metadata, so that readers can check that two runs were scored on the same sentences.
+    """
+    import numpy as np
+
+    counts = np.asarray(counts)
+    if counts.ndim != 3 or counts.shape[1:] != (len(types), len(COUNT_NAMES)):
+        raise ValueError(f"counts of shape {counts.shape} for {len(types)} entity types")
+    columns = {
+        f"{t}_{name}": pa.array(counts[:, k, j], pa.int32())
+        for k, t in enumerate(types)
+        for j, name in enumerate(COUNT_NAMES)
+    }
+    table = pa.table(columns).replace_schema_metadata({GOLD_DIGEST_KEY: gold_sha256.encode()})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def read_sentence_counts(path: str | Path, types) -> tuple[Any, str]:
+    """Per-sentence counts written by :func:`write_sentence_counts` (int64, shape (sentences, types, 3)) and
+    the gold tags' digest."""
+    import numpy as np
+
+    from xner.errors import DataFormatError
+
+    table = pq.read_table(path)
+    expected = [f"{t}_{name}" for t in types for name in COUNT_NAMES]
+    digest = (table.schema.metadata or {}).get(GOLD_DIGEST_KEY)
+    if table.column_names != expected or digest is None:
+        raise DataFormatError(
+            path,
+            None,
+            f"not an xner counts table: columns {', '.join(table.column_names)}"
+            + ("" if digest else ", no gold digest"),
+        )
+    flat = (
+        np.column_stack([table.column(c).to_numpy() for c in expected])
+        if len(table)
+        else np.zeros((0, len(expected)))
+    )
+    return flat.astype(np.int64).reshape(len(table), len(types), len(COUNT_NAMES)), digest.decode()
+
+
 def read_predictions_tsv(path: str | Path) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     """Read a predictions TSV back: tokens, gold tags, predicted tags per sentence."""
     from xner.errors import DataFormatError

@@ -1,4 +1,4 @@
-"""The evaluation commands: evaluate, export-evaluation (rules in evaluate.smk; code in xner.evaluation)."""
+"""The evaluation command: evaluate (rule in evaluate.smk; code in xner.evaluation)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
 
     Predict every word of each test split with a trained run and write OUT_DIR/LANG.json (scores on words:
     seqeval, strict mode, IOB2 scheme, and under "lenient" seqeval's default mode, as XTREME scores PAN-X;
-    each F1 with a bootstrap interval over sentences; an error analysis), OUT_DIR/LANG.tsv (predictions: token, gold, pred) and
-    OUT_DIR/index.json (what each was made from). A language already evaluated there from the same model
-    files, test split and settings is kept, not evaluated again.
+    each F1 with a bootstrap interval over sentences; an error analysis), OUT_DIR/LANG.tsv (predictions:
+    token, gold, pred), OUT_DIR/LANG.counts.parquet (per sentence and entity type: true positives, false
+    positives, misses) and OUT_DIR/index.json (what each was made from). A language already evaluated there
+    from the same model files, test split and settings is kept, not evaluated again; one not in --test is
+    removed, so that OUT_DIR holds the languages of --test.
     """
     p.add_argument("--model-dir", required=True, type=Path, help="the run's model directory")
     p.add_argument(
@@ -69,26 +71,4 @@ def _run_evaluate(args: argparse.Namespace) -> None:
     )
 
 
-def _add_export_evaluation(p: argparse.ArgumentParser) -> None:
-    """copy one test language's scores and predictions out of a run's evaluations directory
-
-    Copy EVALUATIONS/LANG.json and EVALUATIONS/LANG.tsv (written by `xner evaluate`) to --json and
-    --tsv, unchanged.
-    """
-    p.add_argument("--evaluations", required=True, type=Path, help="the run's evaluations directory")
-    p.add_argument("--test-lang", required=True, help="the test language")
-    p.add_argument("--json", required=True, type=Path, help="output: the scores (JSON)")
-    p.add_argument("--tsv", required=True, type=Path, help="output: the predictions (TSV)")
-    p.set_defaults(func=_run_export_evaluation)
-
-
-def _run_export_evaluation(args: argparse.Namespace) -> None:
-    from xner.evaluation.evaluate import export_evaluation
-
-    export_evaluation(args.evaluations, args.test_lang, args.json, args.tsv)
-
-
-COMMANDS = (
-    _add_evaluate,
-    _add_export_evaluation,
-)
+COMMANDS = (_add_evaluate,)

@@ -168,6 +168,11 @@ def add_test_langs(p: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
+def add_run_evaluations(p: argparse.ArgumentParser, help: str) -> None:
+    """``--run-evaluations DIR ...``: runs' evaluations directories (made by xner evaluate), read in place."""
+    p.add_argument("--run-evaluations", required=True, nargs="+", type=Path, metavar="DIR", help=help)
+
+
 def add_experiment_runs(p: argparse.ArgumentParser) -> None:
     """``--scores``, ``--runs`` and ``--test-langs``: an experiment's part of scores.csv."""
     p.add_argument("--scores", required=True, type=Path, help="scores.csv (made by xner scores)")

@@ -10,6 +10,7 @@ from pathlib import Path
 from xner.cli.options import (
     add_bootstrap_options,
     add_experiment_runs,
+    add_run_evaluations,
     add_table_outputs,
     add_test_langs,
     bootstrap,
@@ -30,15 +31,8 @@ def _add_scores(p: argparse.ArgumentParser) -> None:
     lenient mode as XTREME reports PAN-X) and the study's cost (minutes per device type and in total),
     each as CSV and Markdown.
     """
-    p.add_argument("--evaluations", required=True, nargs="+", type=Path, help="evaluation JSON files")
+    add_run_evaluations(p, "every run's evaluations directory (each language in its index.json)")
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of every run")
-    p.add_argument(
-        "--run-evaluations",
-        nargs="*",
-        default=[],
-        type=Path,
-        help="the runs' evaluations directories (their index.json: time spent in evaluation)",
-    )
     add_test_langs(p, required=False)
     p.add_argument("--scores-out", required=True, type=Path, help="output: scores.csv (and .md beside it)")
     p.add_argument("--runs-out", required=True, type=Path, help="output: runs.csv (and .md)")
@@ -48,11 +42,17 @@ def _add_scores(p: argparse.ArgumentParser) -> None:
 
 
 def _run_scores(args: argparse.Namespace) -> None:
-    from xner.evaluation.evaluate import read_index
+    from xner.evaluation.evaluate import read_index, run_evaluation_files
     from xner.reporting.tables import write_study_tables
 
+    order = {lang: k for k, lang in enumerate(args.test_langs or [])}
+    evaluations = []
+    for directory in args.run_evaluations:
+        files = run_evaluation_files(directory)
+        langs = sorted(files, key=lambda lang: order.get(lang, len(order)))  # stable: the index's order after
+        evaluations += [files[lang].json for lang in langs]
     write_study_tables(
-        args.evaluations,
+        evaluations,
         args.summaries,
         [read_index(d) for d in args.run_evaluations],
         args.test_langs,
@@ -110,16 +110,26 @@ def _add_significance(p: argparse.ArgumentParser) -> None:
     also Welch's t-test over the seeds' F1. Holm's correction over all comparisons at each level. Reads each
     evaluation JSON and the predictions TSV beside it.
     """
-    p.add_argument(
-        "--evaluations", required=True, nargs="+", type=Path, help="the experiment's evaluation JSON files"
-    )
+    from xner.reporting.significance import COMPARE
+
+    add_run_evaluations(p, "the evaluations directories of the experiment's runs")
+    add_test_langs(p, required=True)
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of its runs")
+    p.add_argument(
+        "--compare",
+        choices=COMPARE,
+        default="reference",
+        help="which settings that differ in one factor are compared: reference, each against the one holding "
+        "the factor's reference level (its level in the first run's setting); all, every pair "
+        "(default: %(default)s)",
+    )
     add_bootstrap_options(p)
     add_table_outputs(p)
     p.set_defaults(func=_run_significance)
 
 
 def _run_significance(args: argparse.Namespace) -> None:
+    from xner.evaluation.evaluate import experiment_evaluations
     from xner.io import write_table
     from xner.reporting.significance import (
         load_evaluated,
@@ -130,8 +140,9 @@ def _run_significance(args: argparse.Namespace) -> None:
     )
 
     settings = bootstrap(args)
-    table = significance_table(load_evaluated(args.evaluations, args.summaries), settings)
-    write_table(table, args.csv, args.md, note=note(table, settings), view=markdown_view(table))
+    evaluated = load_evaluated(experiment_evaluations(args.run_evaluations, args.test_langs), args.summaries)
+    table = significance_table(evaluated, settings, args.compare)
+    write_table(table, args.csv, args.md, note=note(table, settings, args.compare), view=markdown_view(table))
     if resolution_warning(table, settings.resamples):
         logger.warning(resolution_warning(table, settings.resamples))
     logger.info(
@@ -201,19 +212,20 @@ def _add_plot_errors(p: argparse.ArgumentParser) -> None:
     boundaries, both, missed) and its spurious entities per gold entity, summed over seeds; and micro F1
     by sentence-length bin (mean over seeds). Reads the "errors" entry of each evaluation JSON.
     """
-    p.add_argument(
-        "--evaluations", required=True, nargs="+", type=Path, help="the experiment's evaluation JSON files"
-    )
+    add_run_evaluations(p, "the evaluations directories of the experiment's runs")
+    add_test_langs(p, required=True)
     p.add_argument("--title", required=True, help="the experiment's name")
     p.add_argument("--out", required=True, type=Path, help="output PNG")
     p.set_defaults(func=_run_plot_errors)
 
 
 def _run_plot_errors(args: argparse.Namespace) -> None:
+    from xner.evaluation.evaluate import experiment_evaluations
     from xner.reporting.figures import plot_errors
     from xner.reporting.tables import error_table, length_table, read_json
 
-    evaluations = read_json(args.evaluations)
+    files = experiment_evaluations(args.run_evaluations, args.test_langs)
+    evaluations = read_json(f.json for f in files)
     plot_errors(
         error_table(evaluations),
         length_table(evaluations),

@@ -108,36 +108,72 @@ def paired_difference(
     """Micro F1 of ``a`` minus ``b`` (counts on the same sentences), paired interval and randomisation p."""
     if a.shape != b.shape:
         raise ValueError(f"the two systems' counts differ in shape: {a.shape} and {b.shape}")
-    n = len(a)
+    return paired_differences([a, b], [(0, 1)], settings)[0]
+
+
+def paired_differences(
+    systems: Sequence[np.ndarray],
+    pairs: Sequence[tuple[int, int]],
+    settings: BootstrapSettings = BootstrapSettings(),
+) -> list[Difference]:
+    """:func:`paired_difference` of each pair ``(i, j)`` of ``systems`` (counts on the same sentences).
+
+    The resamples are drawn once, for all systems: every pair gets the very
+    resamples :func:`paired_difference` draws with the same seed (the same
+    sentences drawn, the same swaps), so the result is the same as pair by
+    pair, at the cost of one pass over the sentences instead of one per pair.
+    """
+    if not pairs:
+        return []
+    shapes = {s.shape for s in systems}
+    if len(shapes) != 1:
+        raise ValueError(f"the systems' counts differ in shape: {sorted(shapes)}")
+    n = len(systems[0])
     if n == 0:
         raise ValueError("no sentences to compare")
-    observed = float(_micro(a.sum(axis=0)) - _micro(b.sum(axis=0)))
+    shape = systems[0].shape[1:]
+    a = np.array([i for i, _ in pairs])
+    b = np.array([j for _, j in pairs])
+    flat = np.concatenate([s.reshape(n, -1) for s in systems], axis=1).astype(np.float64)
+
+    def by_system(totals: np.ndarray) -> np.ndarray:
+        """(k, systems * cells) -> (k, systems, *shape)"""
+        return totals.reshape(len(totals), len(systems), *shape)
+
+    totals = by_system(flat.sum(axis=0, keepdims=True))[0]
+    micro = _micro(totals)
+    observed = micro[a] - micro[b]
     rng = np.random.default_rng(settings.seed)
-    flat_a = a.reshape(n, -1).astype(np.float64)
-    flat_b = b.reshape(n, -1).astype(np.float64)
-    shape = (-1, *a.shape[1:])
 
     # paired bootstrap: the same resampled sentences for both systems
     deltas = []
     for w in _resample_weights(rng, n, settings.resamples):
-        deltas.append(_micro((w @ flat_a).reshape(shape)) - _micro((w @ flat_b).reshape(shape)))
-    low, high = _interval(np.concatenate(deltas), settings.confidence)
+        resampled = _micro(by_system(w @ flat))  # (k, systems)
+        deltas.append(resampled[:, a] - resampled[:, b])
+    deltas = np.concatenate(deltas)  # (resamples, pairs)
 
-    # approximate randomisation: swap the two systems' outputs on each sentence with probability 1/2
-    swap_gain = flat_b - flat_a  # what a gains and b loses where a sentence is swapped
-    total_a, total_b = flat_a.sum(axis=0), flat_b.sum(axis=0)
-    reached = 0
+    # approximate randomisation: swap the two systems' outputs on each sentence with probability 1/2;
+    # where a sentence is swapped, a gains b's counts and loses its own (and b the opposite)
+    reached = np.zeros(len(pairs), dtype=np.int64)
     done = 0
     while done < settings.resamples:
         k = min(CHUNK, settings.resamples - done)
         swaps = rng.integers(0, 2, size=(k, n)).astype(np.float64)
-        moved = swaps @ swap_gain
-        shuffled = _micro((total_a + moved).reshape(shape)) - _micro((total_b - moved).reshape(shape))
+        swapped = by_system(
+            swaps @ flat
+        )  # (k, systems, *shape): each system's counts on the swapped sentences
+        moved = swapped[:, b] - swapped[:, a]
+        shuffled = _micro(totals[a] + moved) - _micro(totals[b] - moved)
         # a tolerance for floating-point noise, so that identical systems reach 0 every time
-        reached += int(np.sum(np.abs(shuffled) >= abs(observed) - 1e-12))
+        reached += np.sum(np.abs(shuffled) >= np.abs(observed) - 1e-12, axis=0)
         done += k
-    p_value = (reached + 1) / (settings.resamples + 1)
-    return Difference(observed, (low, high), p_value)
+    p_values = (reached + 1) / (settings.resamples + 1)
+    return [
+        Difference(
+            float(observed[m]), tuple(_interval(deltas[:, m], settings.confidence)), float(p_values[m])
+        )
+        for m in range(len(pairs))
+    ]
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -13,36 +13,40 @@ recomputed from it.
 A run's evaluations on all its test languages, in one process (``results/runs/.../evaluations/``).
 
 One job per run loads the trained model once and evaluates it on every test
-language (:func:`evaluate_run`), writing ``{lang}.json`` and ``{lang}.tsv`` as
-:func:`evaluate_model` writes them, and ``index.json``: for each
-language, the key it was made from (the model's files, the test split's bytes,
-the run and evaluation settings) and how long it took. A language whose key is
-unchanged is kept, not evaluated again, so adding a test language to an
-experiment evaluates that language only. :func:`export_evaluation` then copies
-one language's files to ``results/eval/{model}/{langs}/{variant}/{lang}.{json,tsv}``.
+language (:func:`evaluate_run`), writing ``{lang}.json``, ``{lang}.tsv`` and
+``{lang}.counts.parquet`` as :func:`evaluate_model` writes them
+(:func:`evaluation_files`), and ``index.json``: for each language, the key it
+was made from (the model's files, the test split's bytes, the run and
+evaluation settings) and how long it took. A language whose key is unchanged is
+kept, not evaluated again, so adding a test language to an experiment evaluates
+that language only; a language no longer asked for is removed, so that the
+directory holds the run's test languages and nothing else. The reporting reads
+these files in place (:func:`run_evaluation_files`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xner.data.splits import DEFAULT_LENGTH_BINS
 from xner.errors import XnerError
 from xner.evaluation.bootstrap import BootstrapSettings
+from xner.evaluation.spans import gold_digest, sentence_counts
 from xner.io import (
     atomic_outputs,
     sha256_directory,
     sha256_file,
     write_json,
     write_predictions_tsv,
+    write_sentence_counts,
 )
+from xner.labels import ENTITY_TYPES
 from xner.models.card import CARD, write_card
 
 if TYPE_CHECKING:  # torch only where a model is evaluated: reading an index needs none
@@ -58,6 +62,7 @@ def evaluate_model(
     *,
     json_path: str | Path,
     tsv_path: str | Path,
+    counts_path: str | Path,
     info: dict,
     max_length: int,
     batch_size: int,
@@ -66,7 +71,7 @@ def evaluate_model(
     bootstrap: BootstrapSettings,
     length_bins: Sequence[int],
 ) -> dict:
-    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON and TSV.
+    """Evaluate a loaded model (on ``device``, precision resolved) on one test split; write JSON, TSV and counts.
 
     ``bootstrap``: the intervals' settings; ``length_bins``: the edges of the
     sentence-length bins of F1 by length (the split's).
@@ -105,8 +110,10 @@ def evaluate_model(
         "device_type": device.type,
         "device_name": device_name(device),
     }
-    with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
+    counts = sentence_counts(gold, prediction.tags)
+    with atomic_outputs(json_path, tsv_path, counts_path) as (json_tmp, tsv_tmp, counts_tmp):
         write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
+        write_sentence_counts(counts_tmp, counts, ENTITY_TYPES, gold_digest(gold))
         write_json(json_tmp, result)
     logger.info(
         "%s: micro F1 %.4f %s, macro F1 %.4f over %d words (%d sentences) in %.1f s",
@@ -170,9 +177,10 @@ def evaluate_run(
 ) -> dict[str, dict]:
     """Evaluate a run on each test language (``tests``: language -> test split), loading its model once.
 
-    Writes ``out_dir/{lang}.json`` and ``.tsv`` for each language whose key
+    Writes the files of :func:`evaluation_files` for each language whose key
     (:func:`evaluation_key`) differs from the one in ``out_dir/index.json``, and
-    the index after each; returns the index entries of ``tests``. With the run's
+    the index after each; removes the languages not in ``tests``; returns the
+    index entries of ``tests``. With the run's
     ``summary`` (its summary.json), the model's card (``model_dir/README.md``,
     :mod:`xner.models.card`) is rewritten with every evaluation in the index; the
     card is no part of the model's key.
@@ -191,16 +199,24 @@ def evaluate_run(
     model_sha256 = sha256_directory(model_dir, exclude=(CARD,))
     infos = {lang: {**info, "test_lang": lang, "split": split} for lang in tests}
     keys = {lang: evaluation_key(model_sha256, path, infos[lang], settings) for lang, path in tests.items()}
+    files = {lang: evaluation_files(out_dir, lang) for lang in tests}
     todo = [
         lang
         for lang in tests
         if index.get(lang, {}).get("key") != keys[lang]
-        or not (out_dir / f"{lang}.json").exists()
-        or not (out_dir / f"{lang}.tsv").exists()
+        or not all(path.exists() for path in astuple(files[lang]))
     ]
     kept = [lang for lang in tests if lang not in todo]
     if kept:
         logger.info("kept (model, test split and settings unchanged): %s", ", ".join(kept))
+    removed = [lang for lang in index if lang not in tests]
+    if removed:  # the directory holds the run's test languages and nothing else
+        index = {lang: entry for lang, entry in index.items() if lang in tests}
+        write_json(out_dir / INDEX, index)
+        for lang in removed:
+            for path in astuple(evaluation_files(out_dir, lang)):
+                path.unlink(missing_ok=True)
+        logger.info("removed the evaluations of languages no longer tested: %s", ", ".join(removed))
     if todo:
         from xner.device import prepare_device
         from xner.models.loading import load_model, load_tokenizer
@@ -217,8 +233,9 @@ def evaluate_run(
                 model,
                 tokenizer,
                 tests[lang],
-                json_path=out_dir / f"{lang}.json",
-                tsv_path=out_dir / f"{lang}.tsv",
+                json_path=files[lang].json,
+                tsv_path=files[lang].tsv,
+                counts_path=files[lang].counts,
                 info=infos[lang],
                 max_length=max_length,
                 batch_size=batch_size,
@@ -234,22 +251,46 @@ def evaluate_run(
             write_json(out_dir / INDEX, index)
     if summary is not None:
         evaluations = {
-            lang: json.loads((out_dir / f"{lang}.json").read_text(encoding="utf-8"))
-            for lang in index
-            if (out_dir / f"{lang}.json").exists()
+            lang: json.loads(paths.json.read_text(encoding="utf-8"))
+            for lang, paths in run_evaluation_files(out_dir).items()
         }
         card = write_card(model_dir, json.loads(Path(summary).read_text(encoding="utf-8")), evaluations)
         logger.info("model card with %d evaluation(s): %s", len(evaluations), card)
     return {lang: index[lang] for lang in tests}
 
 
-def export_evaluation(
-    evaluations_dir: str | Path, lang: str, json_path: str | Path, tsv_path: str | Path
-) -> None:
-    """Copy one language's evaluation (JSON and TSV) out of a run's evaluations directory."""
-    evaluations_dir = Path(evaluations_dir)
-    if lang not in read_index(evaluations_dir):
-        raise XnerError(f"{evaluations_dir}: no evaluation on {lang!r} (evaluate the run on it first)")
-    with atomic_outputs(json_path, tsv_path) as (json_tmp, tsv_tmp):
-        shutil.copyfile(evaluations_dir / f"{lang}.json", json_tmp)
-        shutil.copyfile(evaluations_dir / f"{lang}.tsv", tsv_tmp)
+@dataclass(frozen=True)
+class EvaluationFiles:
+    """One test language's files in a run's evaluations directory."""
+
+    json: Path  # scores, errors, settings (evaluate_model's result)
+    tsv: Path  # token, gold, pred per word
+    counts: Path  # per-sentence strict counts (xner.io.write_sentence_counts)
+
+
+def evaluation_files(out_dir: str | Path, lang: str) -> EvaluationFiles:
+    """Where a run's evaluation on ``lang`` lies in its evaluations directory."""
+    out_dir = Path(out_dir)
+    return EvaluationFiles(
+        out_dir / f"{lang}.json", out_dir / f"{lang}.tsv", out_dir / f"{lang}.counts.parquet"
+    )
+
+
+def run_evaluation_files(
+    out_dir: str | Path, langs: Sequence[str] | None = None
+) -> dict[str, EvaluationFiles]:
+    """The evaluations of a run's evaluations directory: of ``langs``, or of every language in its index.
+
+    Each language asked for must have its JSON; an error names the first missing one.
+    """
+    langs = list(read_index(out_dir) if langs is None else langs)
+    files = {lang: evaluation_files(out_dir, lang) for lang in langs}
+    for lang, paths in files.items():
+        if not paths.json.exists():
+            raise XnerError(f"{paths.json}: no evaluation of this run on {lang} (run its evaluate job)")
+    return files
+
+
+def experiment_evaluations(directories: Sequence[str | Path], langs: Sequence[str]) -> list[EvaluationFiles]:
+    """The evaluations of runs (their evaluations directories) on test languages, run by run."""
+    return [files for directory in directories for files in run_evaluation_files(directory, langs).values()]

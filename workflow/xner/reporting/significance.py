@@ -2,10 +2,17 @@
 
 A *setting* is a run without its seed: the model, the training mixture and the
 grid point (the variant without its seed, whose hyperparameters differ from
-the model's defaults). Two settings are compared when they differ in exactly
+the model's defaults). Two settings are comparable when they differ in exactly
 one factor: the model (same mixture and grid point), the mixture (same model
 and point), or one hyperparameter (same model and mixture). Pairs that differ
 in more than one factor would confound their effects and are left out.
+
+Which comparable pairs are compared (config key ``experiments.NAME.compare``,
+:func:`compared_pairs`): ``reference`` (the default) compares each setting with
+the one that holds the reference level of the factor they differ in, the
+factor's level in the experiment's first setting (its first model, mixture and
+grid value), so the comparisons grow linearly with the settings; ``all``
+compares every comparable pair, and they grow with the square.
 
 Each comparison, on each test language both settings were evaluated on, gets:
 
@@ -13,7 +20,8 @@ Each comparison, on each test language both settings were evaluated on, gets:
   have it, else in the order of the seeds): the difference in micro F1
   (strict IOB2), its paired bootstrap interval and the p-value of a paired
   approximate randomisation test over the test sentences
-  (:func:`xner.evaluation.bootstrap.paired_difference`);
+  (:func:`xner.evaluation.bootstrap.paired_differences`, all comparisons on a
+  language from one set of resamples);
 - at the level of seeds, where both settings have at least two: the
   difference of the seed means, Welch's t interval and t-test over the seeds'
   F1, so that a difference that holds for one seed pair only shows as such.
@@ -34,12 +42,15 @@ import numpy as np
 import pandas as pd
 
 from xner.errors import XnerError
-from xner.evaluation.bootstrap import TEST, BootstrapSettings, holm, paired_difference
-from xner.evaluation.spans import scores_from_counts, sentence_counts
-from xner.io import read_predictions_tsv
+from xner.evaluation.bootstrap import TEST, BootstrapSettings, holm, paired_differences
+from xner.evaluation.evaluate import EvaluationFiles
+from xner.evaluation.spans import gold_digest, scores_from_counts, sentence_counts
+from xner.io import read_predictions_tsv, read_sentence_counts
+from xner.labels import ENTITY_TYPES
 from xner.reporting.tables import run_labels, setting_of
 
 ALPHA = 0.05  # the level at which a Holm-adjusted p-value counts as significant
+COMPARE = ("reference", "all")  # which comparable pairs are compared (compared_pairs)
 SEED_TEST = "Welch's t-test over seeds"
 COLUMNS = (
     "factor",
@@ -113,6 +124,39 @@ def one_factor_pairs(settings: Sequence[Setting]) -> Iterator[tuple[str, Setting
             yield factors[0], a, b
 
 
+def factor_level(setting: Setting, factor: str) -> Any:
+    """The level of ``factor`` (a name :func:`differing_factors` gives) that ``setting`` holds."""
+    if factor == "model":
+        return setting.model
+    if factor == "train":
+        return setting.train_langs
+    if factor == "setting":
+        return setting.setting
+    return dict(setting.hparams).get(factor)
+
+
+def compared_pairs(
+    settings: Sequence[Setting], compare: str = "reference"
+) -> list[tuple[str, Setting, Setting]]:
+    """``(factor, a, b)`` of the comparisons made (in the order of :func:`one_factor_pairs`).
+
+    ``all``: every pair that differs in one factor. ``reference``: those where
+    one of the two holds the reference level of that factor, its level in the
+    first setting; each setting is then compared at most once per factor.
+    """
+    if compare not in COMPARE:
+        raise ValueError(f"unknown comparison {compare!r}; known: {', '.join(COMPARE)}")
+    pairs = list(one_factor_pairs(settings))
+    if compare == "all" or not pairs:
+        return pairs
+    first = settings[0]
+    return [
+        (factor, a, b)
+        for factor, a, b in pairs
+        if factor_level(first, factor) in (factor_level(a, factor), factor_level(b, factor))
+    ]
+
+
 @dataclass(frozen=True)
 class Evaluated:
     """One run's predictions on one test language, as per-sentence counts (:func:`xner.evaluation.spans.sentence_counts`)."""
@@ -127,8 +171,19 @@ class Evaluated:
         return float(scores_from_counts(self.counts.sum(axis=0))["micro"])
 
 
-def load_evaluated(evaluations: Sequence[str | Path], summaries: Sequence[str | Path]) -> list[Evaluated]:
-    """The runs' predictions: each evaluation JSON's run and language, the TSV beside it, the run's summary.
+def sentence_counts_of(files: EvaluationFiles) -> tuple[np.ndarray, str]:
+    """An evaluation's per-sentence strict counts and its gold tags' digest: from its counts file, or, for an
+    evaluation made before those were written, from its predictions TSV."""
+    if files.counts.exists():
+        return read_sentence_counts(files.counts, ENTITY_TYPES)
+    _, gold, pred = read_predictions_tsv(files.tsv)
+    return sentence_counts(gold, pred), gold_digest(gold)
+
+
+def load_evaluated(
+    evaluations: Sequence[EvaluationFiles], summaries: Sequence[str | Path]
+) -> list[Evaluated]:
+    """The runs' evaluations: each JSON's run and language, its per-sentence counts, the run's summary.
 
     The runs tested on one language must share its gold tags, sentence for sentence.
     """
@@ -136,26 +191,25 @@ def load_evaluated(evaluations: Sequence[str | Path], summaries: Sequence[str | 
     for path in summaries:
         summary = json.loads(Path(path).read_text(encoding="utf-8"))
         runs[(summary["model"], summary["train_langs"], summary["variant"])] = summary
-    gold_of: dict[str, tuple[Path, list]] = {}
+    gold_of: dict[str, tuple[Path, str]] = {}
     evaluated = []
-    for path in map(Path, evaluations):
-        info = json.loads(path.read_text(encoding="utf-8"))
+    for files in evaluations:
+        info = json.loads(files.json.read_text(encoding="utf-8"))
         key = (info["model"], info["train_langs"], info["variant"])
         summary = runs.get(key)
         if summary is None:
-            raise XnerError(f"{path}: no summary.json given for run {'/'.join(key)}")
-        tsv = path.with_suffix(".tsv")
-        _, gold, pred = read_predictions_tsv(tsv)
+            raise XnerError(f"{files.json}: no summary.json given for run {'/'.join(key)}")
+        counts, digest = sentence_counts_of(files)
         lang = info["test_lang"]
-        first = gold_of.setdefault(lang, (tsv, gold))
-        if first[1] != gold:
+        first = gold_of.setdefault(lang, (files.json, digest))
+        if first[1] != digest:
             raise XnerError(
-                f"{tsv}: its gold tags differ from those of {first[0]}: "
+                f"{files.json}: its gold tags differ from those of {first[0]}: "
                 f"the runs were not evaluated on the same {lang} test sentences"
             )
         hparams = summary["hyperparameters"]
         setting = Setting.of(info["model"], info["train_langs"], setting_of(info["variant"]), hparams)
-        evaluated.append(Evaluated(setting, int(hparams["seed"]), lang, sentence_counts(gold, pred)))
+        evaluated.append(Evaluated(setting, int(hparams["seed"]), lang, counts))
     return evaluated
 
 
@@ -197,9 +251,10 @@ def _seed_level(a: Sequence[Evaluated], b: Sequence[Evaluated], confidence: floa
 
 
 def significance_table(
-    evaluated: Sequence[Evaluated], settings: BootstrapSettings | None = None
+    evaluated: Sequence[Evaluated], settings: BootstrapSettings | None = None, compare: str = "reference"
 ) -> pd.DataFrame:
-    """Every one-factor comparison of the experiment's settings on each shared test language (:data:`COLUMNS`).
+    """The compared pairs (:func:`compared_pairs`) of the experiment's settings on each shared test language
+    (:data:`COLUMNS`).
 
     ``evaluated``: the experiment's runs on its test languages, in run order.
     """
@@ -208,34 +263,54 @@ def significance_table(
     for e in evaluated:
         groups.setdefault((e.setting, e.test_lang), []).append(e)
     langs = list(dict.fromkeys(e.test_lang for e in evaluated))
+    comparisons = [
+        (factor, a, b, lang, groups[(a, lang)], groups[(b, lang)])
+        for factor, a, b in compared_pairs([e.setting for e in evaluated], compare)
+        for lang in langs
+        if groups.get((a, lang)) and groups.get((b, lang))
+    ]
+    # the sentence-level tests, all comparisons on one test language from one set of resamples
+    differences = {}
+    for lang in langs:
+        seed_pairs = list(
+            dict.fromkeys(
+                (id(x), id(y))
+                for *_, test_lang, runs_a, runs_b in comparisons
+                if test_lang == lang
+                for x, y in _seed_pairs(runs_a, runs_b)
+            )
+        )
+        systems = {id(e): e for e in evaluated if e.test_lang == lang}
+        order = list(dict.fromkeys(i for pair in seed_pairs for i in pair))
+        position = {i: k for k, i in enumerate(order)}
+        found = paired_differences(
+            [systems[i].counts for i in order], [(position[x], position[y]) for x, y in seed_pairs], settings
+        )
+        differences.update(zip(seed_pairs, found))
     rows = []
-    for factor, a, b in one_factor_pairs([e.setting for e in evaluated]):
-        for lang in langs:
-            runs_a, runs_b = groups.get((a, lang)), groups.get((b, lang))
-            if not runs_a or not runs_b:
-                continue
-            base = {"factor": factor, "a": a.label, "b": b.label, "test_lang": lang}
-            for x, y in _seed_pairs(runs_a, runs_b):
-                d = paired_difference(x.counts, y.counts, settings)
-                rows.append(
-                    {
-                        **base,
-                        "level": "sentences",
-                        "seeds_a": str(x.seed),
-                        "seeds_b": str(y.seed),
-                        "f1_a": x.f1,
-                        "f1_b": y.f1,
-                        "std_a": float("nan"),
-                        "std_b": float("nan"),
-                        "difference": d.difference,
-                        "difference_ci_low": d.interval[0],
-                        "difference_ci_high": d.interval[1],
-                        "p_value": d.p_value,
-                        "test": TEST,
-                    }
-                )
-            if len(runs_a) >= 2 and len(runs_b) >= 2:
-                rows.append({**base, **_seed_level(runs_a, runs_b, settings.confidence)})
+    for factor, a, b, lang, runs_a, runs_b in comparisons:
+        base = {"factor": factor, "a": a.label, "b": b.label, "test_lang": lang}
+        for x, y in _seed_pairs(runs_a, runs_b):
+            d = differences[(id(x), id(y))]
+            rows.append(
+                {
+                    **base,
+                    "level": "sentences",
+                    "seeds_a": str(x.seed),
+                    "seeds_b": str(y.seed),
+                    "f1_a": x.f1,
+                    "f1_b": y.f1,
+                    "std_a": float("nan"),
+                    "std_b": float("nan"),
+                    "difference": d.difference,
+                    "difference_ci_low": d.interval[0],
+                    "difference_ci_high": d.interval[1],
+                    "p_value": d.p_value,
+                    "test": TEST,
+                }
+            )
+        if len(runs_a) >= 2 and len(runs_b) >= 2:
+            rows.append({**base, **_seed_level(runs_a, runs_b, settings.confidence)})
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("p_holm", "significant")])
     table["p_holm"] = float("nan")
     for level in ("sentences", "seeds"):
@@ -313,12 +388,20 @@ def resolution_warning(table: pd.DataFrame, resamples: int) -> str:
     )
 
 
-def note(table: pd.DataFrame, settings: BootstrapSettings) -> str:
-    """What the table's tests are, for under it."""
+COMPARED = {
+    "reference": "Compared: each setting against the one that differs from it only in the reference level of "
+    "one factor (the factor's level in the experiment's first setting: its first model, mixture or grid value).",
+    "all": "Compared: every pair of settings that differ in one factor (the model, the mixture or one "
+    "hyperparameter).",
+}
+
+
+def note(table: pd.DataFrame, settings: BootstrapSettings, compare: str = "reference") -> str:
+    """What the table's comparisons and tests are, for under it."""
     if table.empty:
         return "No two settings of this experiment differ in one factor only: nothing to compare."
     text = (
-        f"Micro F1 (strict IOB2) of a minus b on the same test sentences. Level sentences: one row per seed "
+        f"{COMPARED[compare]} Micro F1 (strict IOB2) of a minus b on the same test sentences. Level sentences: one row per seed "
         f"pair, {settings.confidence:.0%} paired bootstrap interval and {TEST} ({settings.resamples} resamples, "
         f"seed {settings.seed}). Level seeds (settings with two or more seeds): seed means ± std, Welch's t "
         f"interval and test with the seeds as samples. p (Holm): Holm's correction over all comparisons of "
@@ -366,8 +449,8 @@ def mark_experiment_table(
     parts = []
     if marked:
         parts.append(
-            "Bold: the best micro F1 on a test language; †: significantly below it (see the significance "
-            "table; settings that differ from it in more than one factor are not compared)."
+            "Bold: the best micro F1 on a test language; †: significantly below it (of the settings the "
+            "significance table compares with it)."
         )
     if not decided:
         parts.append("No two settings of this experiment differ in one factor only: nothing is compared.")
