@@ -35,6 +35,8 @@ rule scores:
         cost_md="results/tables/cost.md",
     log:
         "results/logs/scores.log",
+    benchmark:
+        "results/benchmarks/scores.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
@@ -99,6 +101,8 @@ rule experiment_table:
         md="results/tables/experiments/{experiment}.md",
     log:
         "results/logs/experiment_table/{experiment}.log",
+    benchmark:
+        "results/benchmarks/experiment_table/{experiment}.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
@@ -133,6 +137,8 @@ rule experiment_figures:
         ),
     log:
         "results/logs/experiment_figures/{experiment}.log",
+    benchmark:
+        "results/benchmarks/experiment_figures/{experiment}.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
@@ -161,6 +167,8 @@ rule experiment_errors:
         ),
     log:
         "results/logs/experiment_errors/{experiment}.log",
+    benchmark:
+        "results/benchmarks/experiment_errors/{experiment}.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
@@ -189,6 +197,8 @@ rule training_curves:
         ),
     log:
         "results/logs/training_curves/{model}/{langs}/{variant}.log",
+    benchmark:
+        "results/benchmarks/training_curves/{model}/{langs}/{variant}.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
@@ -216,6 +226,8 @@ rule results_page:
         figures=directory("results/report/{page}"),
     log:
         "results/logs/results_page/{page}.log",
+    benchmark:
+        "results/benchmarks/results_page/{page}.tsv"
     wildcard_constraints:
         page=r"[A-Za-z0-9_-]+",
     localrule: True

@@ -13,6 +13,8 @@ rule data_stats:
         md="results/tables/data_stats.md",
     log:
         "results/logs/data_stats.log",
+    benchmark:
+        "results/benchmarks/data_stats.tsv"
     localrule: True
     conda:
         "../../envs/data.yaml"

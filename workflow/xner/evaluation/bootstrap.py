@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xner.evaluation.spans import scores_from_counts
+from xner.evaluation.spans import FN, FP, TP, f1, scores_from_counts
 
 METHOD = "percentile bootstrap over sentences"
 TEST = "approximate randomisation over sentences (paired)"
@@ -111,6 +111,27 @@ def paired_difference(
     return paired_differences([a, b], [(0, 1)], settings)[0]
 
 
+class _Columns:
+    """Non-negative integer columns (sentences x columns), weighted by sentence many times over, exactly.
+
+    ``weighted(w)`` is ``w @ columns`` for integer weights ``w`` (k x sentences),
+    computed as ``(columns.T @ w.T).T``, which BLAS runs about ten times as fast
+    for these shapes, and in float32 where every sum is an integer below 2**24
+    and so exact, three times as fast again: the same numbers as float64.
+    """
+
+    def __init__(self, columns: np.ndarray) -> None:
+        self.totals = columns.sum(axis=0)
+        self.transposed = np.ascontiguousarray(columns.T)
+        self.transposed32 = self.transposed.astype(np.float32)
+
+    def weighted(self, w: np.ndarray) -> np.ndarray:
+        exact32 = float(w.max(initial=0)) * float(self.totals.max(initial=0)) < 2**24
+        if exact32:
+            return (self.transposed32 @ w.astype(np.float32).T).T.astype(np.float64)
+        return (self.transposed @ w.T).T
+
+
 def paired_differences(
     systems: Sequence[np.ndarray],
     pairs: Sequence[tuple[int, int]],
@@ -131,14 +152,18 @@ def paired_differences(
     n = len(systems[0])
     if n == 0:
         raise ValueError("no sentences to compare")
-    shape = systems[0].shape[1:]
     a = np.array([i for i, _ in pairs])
     b = np.array([j for _, j in pairs])
-    flat = np.concatenate([s.reshape(n, -1) for s in systems], axis=1).astype(np.float64)
+    # micro F1 needs the counts summed over the types only: (sentences, systems x (tp, fp, fn))
+    flat = np.concatenate([s.sum(axis=1) for s in systems], axis=1).astype(np.float64)
+    columns = _Columns(flat)
 
     def by_system(totals: np.ndarray) -> np.ndarray:
-        """(k, systems * cells) -> (k, systems, *shape)"""
-        return totals.reshape(len(totals), len(systems), *shape)
+        """(k, systems * 3) -> (k, systems, 3)"""
+        return totals.reshape(len(totals), len(systems), 3)
+
+    def _micro(totals: np.ndarray) -> np.ndarray:
+        return f1(totals[..., TP], totals[..., FP], totals[..., FN])
 
     totals = by_system(flat.sum(axis=0, keepdims=True))[0]
     micro = _micro(totals)
@@ -148,7 +173,7 @@ def paired_differences(
     # paired bootstrap: the same resampled sentences for both systems
     deltas = []
     for w in _resample_weights(rng, n, settings.resamples):
-        resampled = _micro(by_system(w @ flat))  # (k, systems)
+        resampled = _micro(by_system(columns.weighted(w)))  # (k, systems)
         deltas.append(resampled[:, a] - resampled[:, b])
     deltas = np.concatenate(deltas)  # (resamples, pairs)
 
@@ -158,10 +183,9 @@ def paired_differences(
     done = 0
     while done < settings.resamples:
         k = min(CHUNK, settings.resamples - done)
-        swaps = rng.integers(0, 2, size=(k, n)).astype(np.float64)
-        swapped = by_system(
-            swaps @ flat
-        )  # (k, systems, *shape): each system's counts on the swapped sentences
+        swaps = rng.integers(0, 2, size=(k, n))
+        # (k, systems, 3): each system's counts on the swapped sentences
+        swapped = by_system(columns.weighted(swaps))
         moved = swapped[:, b] - swapped[:, a]
         shuffled = _micro(totals[a] + moved) - _micro(totals[b] - moved)
         # a tolerance for floating-point noise, so that identical systems reach 0 every time
