@@ -431,6 +431,18 @@ def run_labels(index: pd.Index | Iterable[tuple]) -> list[str]:
     return labels
 
 
+def training_languages(keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Each setting's label -> its training language, where the (model, train_langs, setting) keys are one
+    model and setting trained on one language each (as when a model is trained on every language); else
+    empty. Figures order such rows as their test languages, so that the diagonal is in-language."""
+    keys = list(dict.fromkeys(keys))
+    if len({(model, setting) for model, _, setting in keys}) != 1 or any(
+        "+" in langs for _, langs, _ in keys
+    ):
+        return {}
+    return dict(zip(run_labels(keys), (langs for _, langs, _ in keys)))
+
+
 def f1_by_type(scores: pd.DataFrame, test_langs: Sequence[str]) -> pd.DataFrame:
     """Long F1 by run label, test language and type (LOC, ORG, PER, macro), strict: mean and std over seeds,
     and for a single seed its interval (``f1_ci_low``, ``f1_ci_high``)."""
