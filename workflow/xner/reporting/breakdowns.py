@@ -47,20 +47,12 @@ from xner.reporting.figures import (
     save_png,
     upright_extra_in,
 )
-from xner.reporting.languages import display_order, family_spans, grouped
+from xner.reporting.languages import display_order, family_spans, grouped, language_blocks
 
 # Test languages in one panel of bars: more wrap onto further panels (the errors figure: two a row).
 LANGS_PER_PANEL = 10
 # Settings drawn as bars: more, and each figure is a heatmap of setting x test language per type or class.
 MAX_BAR_RUNS = 8
-
-
-def language_panels(langs: Sequence[str], per_panel: int = LANGS_PER_PANEL) -> list[list[str]]:
-    """``langs`` cut into as few panels of at most ``per_panel`` as will do, as even as possible, in order."""
-    langs = list(langs)
-    panels = max(1, math.ceil(len(langs) / per_panel))
-    size = max(1, math.ceil(len(langs) / panels))
-    return [langs[i : i + size] for i in range(0, len(langs), size)] or [[]]
 
 
 def _heatmap_grid(
@@ -175,7 +167,7 @@ def make_f1_by_type_figure(
         ]
         return _heatmap_grid(frames, title=title, value_label="F1", ncols=2, row_langs=run_langs)
     indexed = frame.set_index(["run", "test_lang", "type"])
-    panels = language_panels(all_langs)
+    panels = language_blocks(all_langs, LANGS_PER_PANEL)
     per_panel = len(panels[0])
     wrapped = len(panels) > 1
 

@@ -13,6 +13,7 @@ Plain data and pure functions: no heavy imports.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 
@@ -125,3 +126,12 @@ def family_spans(langs: Sequence[str]) -> list[tuple[str, int, int]]:
         else:
             spans.append((family, i, i + 1))
     return spans
+
+
+def language_blocks(langs: Sequence[str], size: int) -> list[list[str]]:
+    """``langs`` cut into as few blocks of at most ``size`` as will do, as even as possible, in order
+    (a figure's panels, a page's tables)."""
+    langs = list(langs)
+    count = max(1, math.ceil(len(langs) / size))
+    step = max(1, math.ceil(len(langs) / count))
+    return [langs[i : i + step] for i in range(0, len(langs), step)] or [[]]
