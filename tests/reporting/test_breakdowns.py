@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from test_figures import (
     TYPES,
+    XTREME,
     bars_of,
     check_png,
     check_reproducible,
@@ -24,6 +25,8 @@ from xner.reporting.breakdowns import (
     plot_errors,
     plot_f1_by_type,
 )
+from xner.reporting.figures import DPI
+from xner.reporting.languages import family_order
 
 
 def scores(n_runs: int, n_langs: int, with_std: bool = True, seed: int = 0) -> pd.DataFrame:
@@ -194,3 +197,97 @@ def test_errors_figure_stacks_the_outcomes_and_draws_f1_by_length(tmp_path):
     np.testing.assert_allclose(right.get_lines()[0].get_ydata(), [0.9, 0.8, 0.7, 0.6])
     assert not overlapping(visible_texts(fig), fig) and not outside_figure(fig)
     check_reproducible(plot_errors, tmp_path, errors, lengths, title="demo: errors")
+
+
+# --- at 40 test languages ----------------------------------------------------------------------------------
+
+
+def many_scores(runs: list[str], langs: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        [
+            {"run": run, "test_lang": lang, "type": t, "f1": rng.uniform(0.3, 0.95), "f1_std": 0.02}
+            for run in runs
+            for lang in langs
+            for t in TYPES
+        ]
+    )
+
+
+def heatmap_axes(fig) -> list:
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_images() and ax.get_title()]
+
+
+def test_f1_by_type_of_40_languages_wraps_them_onto_panels_of_10_in_family_order():
+    runs = ["mbert · en", "xlmr · en", "mdeberta · en"]
+    fig = make_f1_by_type_figure(many_scores(runs, XTREME), title="zero-shot: F1 by type")
+    assert len(fig.axes) == 3 * 4  # 4 panels of 10 languages per run, not one panel 60 inches wide
+    order = family_order(XTREME)
+    for r, run in enumerate(runs):
+        panels = fig.axes[4 * r : 4 * r + 4]
+        labels = [[t.get_text() for t in ax.get_xticklabels()] for ax in panels]
+        assert sum(labels, []) == order and all(len(part) == 10 for part in labels)
+        assert [ax.get_title() for ax in panels][0] == f"{run} ({order[0]}–{order[9]})"
+        assert {ax.get_xlim() for ax in panels} == {(-0.6, 9.6)}  # every panel's bars as wide
+    width, height = fig.get_size_inches() * DPI
+    assert width < 3000 and height < 6000
+    # dotted lines between the families of a panel: af de en nl | es fr it pt | el | bg
+    first = fig.axes[0]
+    dotted = [line.get_xdata()[0] for line in first.get_lines() if line.get_linestyle() == ":"]
+    assert dotted == [3.5, 7.5, 8.5]
+
+
+def test_f1_by_type_of_40_settings_is_a_heatmap_per_type_rows_like_columns():
+    runs = [f"xlmr · {lang}" for lang in XTREME]
+    fig = make_f1_by_type_figure(
+        many_scores(runs, XTREME), title="matrix: F1 by type", run_langs=dict(zip(runs, XTREME))
+    )
+    panels = heatmap_axes(fig)
+    assert [ax.get_title() for ax in panels] == ["F1 of LOC", "F1 of ORG", "F1 of PER", "macro F1"]
+    order = family_order(XTREME)
+    for ax in panels:
+        assert [t.get_text() for t in ax.get_xticklabels()] == order
+        assert [t.get_text() for t in ax.get_yticklabels()] == [f"xlmr · {lang}" for lang in order]
+        assert not ax.texts and not bars_of(ax)
+    assert max(fig.get_size_inches() * DPI) < 6000
+
+
+def languages_of(frames: tuple[pd.DataFrame, ...], langs: list[str]) -> None:
+    """Rename error_frames' test languages l0, l1, ... to ``langs``, in place."""
+    names = dict(zip([f"l{k}" for k in range(len(langs))], langs))
+    for frame in frames:
+        frame["test_lang"] = frame["test_lang"].map(names)
+
+
+def test_errors_of_many_languages_sit_two_a_row_in_family_order():
+    langs = XTREME[:17]  # grouped by family from 16 on; two a row beyond 10
+    errors, lengths = error_frames(3, len(langs))
+    languages_of((errors, lengths), langs)
+    fig = make_errors_figure(errors, lengths, title="zero-shot: errors")
+    assert len(fig.axes) == 9 * 4  # 9 rows of two languages, each two panels
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2 * 17  # the last row's second language left empty
+    titles = [ax.get_title().split(":")[0] for ax in visible[::2]]
+    assert titles == family_order(langs)
+    assert fig.get_size_inches()[1] * DPI < 12000
+
+
+def test_errors_of_many_settings_are_heatmaps_per_class_each_on_its_own_scale():
+    langs = XTREME[:16]  # more than 8 settings: heatmaps; 16 languages: grouped by family
+    runs = [f"xlmr · {lang}" for lang in langs]
+    errors, lengths = error_frames(16, 16)
+    languages_of((errors, lengths), langs)
+    names = dict(zip([f"mbert · en+it ({r})" for r in range(16)], runs))
+    errors["run"], lengths["run"] = errors["run"].map(names), lengths["run"].map(names)
+    fig = make_errors_figure(errors, lengths, title="matrix: errors", run_langs=dict(zip(runs, langs)))
+    panels = heatmap_axes(fig)
+    assert len(panels) == 7  # six classes and F1 by length
+    assert panels[0].get_title() == "share of gold entities: correct"
+    assert panels[-1].get_title().startswith("micro F1 by sentence length")
+    assert [t.get_text() for t in panels[-1].get_xticklabels()] == ["1-5", "6-10", "11-15", ">15"]
+    # a class of shares 0.05 on a scale to 0.1, not lost at the bottom of 0..1
+    wrong_type = panels[1].get_images()[0]
+    assert wrong_type.get_clim() == (0.0, 0.1)
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == [
+        f"xlmr · {lang}" for lang in family_order(langs)
+    ]

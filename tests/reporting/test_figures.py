@@ -15,12 +15,14 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from xner.reporting.figures import (
+    DPI,
     make_training_curves_figure,
     make_transfer_heatmap_figure,
     plot_training_curves,
     plot_transfer_heatmap,
     tracked_languages,
 )
+from xner.reporting.languages import FAMILY_ORDER, family_order, family_spans
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TYPES = ["LOC", "ORG", "PER", "macro"]
@@ -298,3 +300,80 @@ def test_heatmap_bad_input(tmp_path):
     with pytest.raises(ValueError, match="numbers"):
         make_transfer_heatmap_figure(pd.DataFrame({"en": ["a"]}), title="t")
     assert not (tmp_path / "x.png").exists()
+
+
+# --- the transfer heatmap at 40 languages ------------------------------------------------------------------
+
+XTREME = (
+    "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te th tl tr "
+    "ur vi yo zh"
+).split()
+
+
+def every_language_matrix(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """xlmr trained on each of the 40 languages x tested on each, rows and columns alphabetical; the
+    in-language score is 0.95, every other below 0.9."""
+    rng = np.random.default_rng(seed)
+    rows = [f"xlmr · {lang}" for lang in XTREME]
+    values = rng.uniform(0.2, 0.9, (40, 40))
+    np.fill_diagonal(values, 0.95)
+    mean = pd.DataFrame(values, index=rows, columns=XTREME)
+    std = pd.DataFrame(rng.uniform(0, 0.05, (40, 40)), index=rows, columns=XTREME)
+    return mean, std, dict(zip(rows, XTREME))
+
+
+def family_lines(ax) -> tuple[list[float], list[float]]:
+    """The x of the vertical and the y of the horizontal lines drawn between families."""
+    vertical = [line.get_xdata()[0] for line in ax.get_lines() if line.get_xdata()[0] == line.get_xdata()[1]]
+    horizontal = [
+        line.get_ydata()[0] for line in ax.get_lines() if line.get_ydata()[0] == line.get_ydata()[1]
+    ]
+    return vertical, horizontal
+
+
+def test_heatmap_of_40_languages_groups_them_by_family_without_numbers():
+    mean, std, row_langs = every_language_matrix()
+    fig = make_transfer_heatmap_figure(mean, title="matrix: macro F1", std=std, row_langs=row_langs)
+    ax = fig.axes[0]
+    order = family_order(XTREME)
+    assert [t.get_text() for t in ax.get_xticklabels()] == order
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"xlmr · {lang}" for lang in order]
+    assert not ax.texts  # no numbers in the cells: the colour bar reads them
+    # rows ordered as the columns: the diagonal is each language's in-language score
+    np.testing.assert_allclose(np.diag(ax.get_images()[0].get_array()), 0.95)
+    # a line between each pair of neighbouring families, both ways; the families named above the columns
+    starts = [start - 0.5 for _, start, _ in family_spans(order)[1:]]
+    vertical, horizontal = family_lines(ax)
+    assert vertical == starts and horizontal == starts and len(starts) == len(FAMILY_ORDER) - 1
+    (top,) = [child for child in ax.child_axes if child.get_xticklabels()]
+    assert [t.get_text() for t in top.get_xticklabels()] == list(FAMILY_ORDER)
+    width, height = fig.get_size_inches() * DPI
+    assert max(width, height) < 4000  # cells keep their size: not 12,000 pixels a side
+    rendered(fig)
+    assert not tick_label_overlaps(fig) and not outside_figure(fig)
+    families = [tick.label2 for tick in top.xaxis.get_major_ticks() if tick.label2.get_visible()]
+    assert len(families) == len(FAMILY_ORDER) and not overlapping(families + [fig._suptitle], fig)
+
+
+def test_heatmap_of_40_test_languages_leaves_rows_of_several_models_in_their_order():
+    mean, std, _ = every_language_matrix()
+    mean, std = mean.iloc[:3], std.iloc[:3]
+    mean.index = std.index = ["mbert · en", "xlmr · en", "mdeberta · en"]
+    fig = make_transfer_heatmap_figure(mean, title="zero-shot", std=std)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["mbert · en", "xlmr · en", "mdeberta · en"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == family_order(XTREME)
+    vertical, horizontal = family_lines(ax)
+    assert len(vertical) == len(FAMILY_ORDER) - 1 and not horizontal
+
+
+def test_heatmap_of_a_few_languages_keeps_their_order_and_numbers():
+    langs = ["en", "it", "af", "sw", "de", "hu"]  # the study's, not in family order
+    mean, std = matrix(3, 6)
+    mean.columns = std.columns = langs
+    fig = make_transfer_heatmap_figure(mean, title="t", std=std, row_langs=dict(zip(mean.index, "abc")))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == langs
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(mean.index)
+    assert len(ax.texts) == 18 and family_lines(ax) == ([], [])
+    assert not ax.child_axes

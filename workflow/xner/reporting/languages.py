@@ -129,8 +129,8 @@ def family_spans(langs: Sequence[str]) -> list[tuple[str, int, int]]:
 
 
 def language_blocks(langs: Sequence[str], size: int) -> list[list[str]]:
-    """``langs`` cut into as few blocks of at most ``size`` as will do, as even as possible, in order
-    (a figure's panels, a page's tables)."""
+    """``langs`` cut, in order, into as few blocks of at most ``size`` as will do, all as long as the first
+    but the last (a figure's panels, a page's tables): 33 by 10 gives 9, 9, 9 and 6."""
     langs = list(langs)
     count = max(1, math.ceil(len(langs) / size))
     step = max(1, math.ceil(len(langs) / count))
