@@ -7,9 +7,10 @@ Like :mod:`xner.reporting.figures` (whose helpers they use), each has a
 Both stay readable however many test languages and settings there are: they
 facet instead of shrinking. Bars of F1 by type wrap onto further panels beyond
 :data:`LANGS_PER_PANEL` test languages, and the errors figure puts two test
-languages side by side beyond it; beyond :data:`MAX_BAR_RUNS` settings, bars
-(one per setting) no longer fit, and both figures become heatmaps of setting x
-test language, one per entity type (or error class). From
+languages side by side beyond it. Where bars (one per setting and language) would
+make a figure taller than :data:`MAX_BAR_HEIGHT_IN` (a model trained on each of
+40 languages), both become heatmaps of setting x test language, one per entity
+type (or error class). From
 :data:`~xner.reporting.languages.FAMILY_ORDER_FROM` test languages on, languages
 are grouped by family as in the transfer heatmap.
 """
@@ -51,8 +52,9 @@ from xner.reporting.languages import display_order, family_spans, grouped, langu
 
 # Test languages in one panel of bars: more wrap onto further panels (the errors figure: two a row).
 LANGS_PER_PANEL = 10
-# Settings drawn as bars: more, and each figure is a heatmap of setting x test language per type or class.
-MAX_BAR_RUNS = 8
+# The tallest figure of bars, in inches (9,000 pixels): taller, and it is heatmaps of setting x test
+# language instead, one per type or class.
+MAX_BAR_HEIGHT_IN = 60.0
 
 
 def _heatmap_grid(
@@ -128,8 +130,8 @@ def make_f1_by_type_figure(
     (titled with their first and last language), all as wide. One legend for the
     figure. The figure grows with the numbers of runs and languages.
 
-    Beyond :data:`MAX_BAR_RUNS` runs: one heatmap of run x test language per type
-    instead (``run_langs``: each run's one training language, to order the rows
+    Where that figure would be taller than :data:`MAX_BAR_HEIGHT_IN`: one heatmap of
+    run x test language per type instead (``run_langs``: each run's one training language, to order the rows
     by family as the transfer heatmap does).
     """
     check_frame(scores, "scores", SCORES_COLUMNS)
@@ -155,17 +157,6 @@ def make_f1_by_type_figure(
     runs = list(dict.fromkeys(frame["run"]))
     all_langs = display_order(frame["test_lang"])
     types = [t for t in ENTITY_TYPES_ORDER if t in set(frame["type"])]
-    if len(runs) > MAX_BAR_RUNS:
-        frames = [
-            (
-                "macro F1" if type_ == "macro" else f"F1 of {type_}",
-                frame[frame["type"] == type_]
-                .pivot(index="run", columns="test_lang", values="f1")
-                .reindex(index=runs, columns=all_langs),
-            )
-            for type_ in types
-        ]
-        return _heatmap_grid(frames, title=title, value_label="F1", ncols=2, row_langs=run_langs)
     indexed = frame.set_index(["run", "test_lang", "type"])
     panels = language_blocks(all_langs, LANGS_PER_PANEL)
     per_panel = len(panels[0])
@@ -177,6 +168,17 @@ def make_f1_by_type_figure(
     # the axes get the figure's width less room for the y labels and the legend
     upright = upright_extra_in(all_langs, 0.9 * (width - 2.5) / per_panel)
     height = 1.6 + (2.0 + upright) * len(runs) * len(panels)
+    if height > MAX_BAR_HEIGHT_IN:
+        frames = [
+            (
+                "macro F1" if type_ == "macro" else f"F1 of {type_}",
+                frame[frame["type"] == type_]
+                .pivot(index="run", columns="test_lang", values="f1")
+                .reindex(index=runs, columns=all_langs),
+            )
+            for type_ in types
+        ]
+        return _heatmap_grid(frames, title=title, value_label="F1", ncols=2, row_langs=run_langs)
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(len(runs) * len(panels), 1, sharey=True, squeeze=False)[:, 0]
     fig.suptitle(title)
@@ -263,7 +265,8 @@ def make_errors_figure(
     stacked after them. Right: micro F1 by sentence-length bin (``lengths``:
     ``run``, ``test_lang``, ``bin``, ``f1``), a line per run.
 
-    Beyond :data:`MAX_BAR_RUNS` runs: one heatmap of run x test language per class
+    Where that figure would be taller than :data:`MAX_BAR_HEIGHT_IN`: one heatmap of
+    run x test language per class
     (its share; spurious entities per gold entity), and one of run x length bin of
     micro F1, its mean over the test languages; each with its own colour scale, from
     0 to its largest value, so that rare outcomes show.
@@ -280,14 +283,14 @@ def make_errors_figure(
         test_lang=lengths["test_lang"].astype(str),
         bin=lengths["bin"].astype(str),
     )
-    if len(runs) > MAX_BAR_RUNS:
-        return _errors_heatmaps(shares, lengths, runs, langs, bins, title=title, run_langs=run_langs)
-
     per_row = 1 if len(langs) <= LANGS_PER_PANEL else 2
     nrows = math.ceil(len(langs) / per_row)
+    height = 1.2 + (0.8 + 0.35 * len(runs)) * nrows
+    if height > MAX_BAR_HEIGHT_IN:
+        return _errors_heatmaps(shares, lengths, runs, langs, bins, title=title, run_langs=run_langs)
     longest = max(map(len, runs))
     width = max(10.0, 7.0 + CHAR_WIDTH_IN * longest, CHAR_WIDTH_IN * 1.2 * len(title) / per_row + 0.5)
-    fig = Figure(figsize=(width * per_row, 1.2 + (0.8 + 0.35 * len(runs)) * nrows), layout="constrained")
+    fig = Figure(figsize=(width * per_row, height), layout="constrained")
     grid = fig.subplots(nrows, 2 * per_row, squeeze=False, width_ratios=[3, 2] * per_row)
     pairs = [(row[2 * k], row[2 * k + 1]) for row in grid for k in range(per_row)]
     fig.suptitle(title)
