@@ -179,7 +179,10 @@ def _add_plot_experiment(p: argparse.ArgumentParser) -> None:
     """an experiment's transfer heatmap and F1-by-type bar chart
 
     Plot an experiment's transfer matrix (run x test language, macro F1) as a heatmap and its F1 by test
-    language and entity type as a grouped bar chart (means over seeds, std as error).
+    language and entity type as a grouped bar chart (means over seeds, std as error). From 16 test
+    languages on, they are grouped by family and the heatmap's cells have no numbers; beyond 10, the bars
+    wrap onto panels of at most 10 languages, or become a heatmap per type where they would not fit
+    (docs/evaluation.md, "Many languages").
     """
     add_experiment_runs(p)
     p.add_argument("--title", required=True, help="the experiment's name")
