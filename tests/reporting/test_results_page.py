@@ -140,14 +140,16 @@ def test_many_comparisons_are_counted_per_pair_of_settings():
     columns = ["factor", "a", "b", "test_lang", "level", "seeds_a", "seeds_b", "difference", "p_value"]
     rows = [
         ("train", "m · en", f"m · {b}", lang, "seeds", "1,2", "1,2", diff, 0.01, 0.01 if sig else 0.5, sig)
-        for b, diff, sig in (("de", 0.1, True), ("sw", -0.1, False))
+        for b, diff, sig in (("de", 0.1, True), ("sw", -0.1, False), ("it", -0.1, True))
         for lang in XTREME
     ]
     table = pd.DataFrame(rows, columns=[*columns, "p_holm", "significant"])
     for column in ("f1_a", "f1_b", "std_a", "std_b", "difference_ci_low", "difference_ci_high"):
         table[column] = 0.5
     text = significance_section(table, resamples=1000)
-    assert "80 comparisons, too many to list here" in text
+    assert "120 comparisons, too many to list here" in text
     assert "| train | m · en | m · de | 40 | 40 | 40 | +0.100 |" in text
     assert "| train | m · en | m · sw | 40 | 0 | 0 | -0.100 |" in text
-    assert "40 of 80 comparisons significant" in text
+    assert "| train | m · en | m · it | 40 | 40 | 0 | -0.100 |" in text  # significant, b higher
+    assert "80 of 120 comparisons significant" in text
+    assert "m · en | m · de | de |" in significance_section(table.iloc[:100], resamples=1000)  # 100: listed

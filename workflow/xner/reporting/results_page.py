@@ -45,7 +45,7 @@ from xner.reporting.tables import in_mode, markdown_view, read_csv, run_labels, 
 # Test languages in one table of the page: more are split into several tables.
 PAGE_LANGS = 10
 # Comparisons an experiment's section lists: more are counted per factor and test language.
-PAGE_COMPARISONS = 60
+PAGE_COMPARISONS = 100
 
 MODES_NOTE = (
     "strict: seqeval's strict mode with the IOB2 scheme (an entity counts only with its exact span and "
