@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from test_tables import EVALS, SUMMARIES
 
+from xner.reporting.languages import family_order
 from xner.reporting.results_page import (
     Experiment,
     StudyTables,
@@ -106,3 +107,49 @@ def test_the_page_and_its_figures_are_written_together(tmp_path: Path, scores):
     with pytest.raises(FileNotFoundError):
         write_results_page(out, "Another", tables, [experiment], ["en"], resamples=1000)
     assert out.read_text() == text and [p.name for p in out.parent.iterdir()] == ["page", "page.md"]
+
+
+XTREME = (
+    "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru sw ta te th tl tr "
+    "ur vi yo zh"
+).split()
+
+
+def scores_on(langs: list[str], scores: pd.DataFrame) -> pd.DataFrame:
+    """The hand-made scores on English, copied onto each of ``langs``."""
+    english = scores[scores["test_lang"] == "en"]
+    return pd.concat([english.assign(test_lang=lang) for lang in langs], ignore_index=True)
+
+
+def test_at_40_languages_the_tables_are_split_into_blocks_of_10_in_family_order(scores):
+    many = scores_on(XTREME, scores)
+    lines = transfer_section(many, XTREME).splitlines()
+    assert lines[0] == "| setting | seeds | average | average, lenient |"
+    headers = [line for line in lines if line.startswith("| setting |")][1:]
+    order = family_order(XTREME)
+    assert headers == [f"| setting | {' | '.join(order[i : i + 10])} |" for i in range(0, 40, 10)]
+    assert "Test languages af to bg (Germanic, Romance, Hellenic, Slavic):" in lines
+    assert max(map(len, lines)) < 400  # not one table 40 languages wide
+    modes = modes_section(many, XTREME).splitlines()
+    assert [line for line in modes if line.startswith("| setting |")] == headers
+    # a few languages: one table, in their order, as before
+    assert transfer_section(scores, ["en", "de"]).splitlines()[0].startswith("| setting | seeds | en | de |")
+
+
+def test_many_comparisons_are_counted_per_pair_of_settings():
+    columns = ["factor", "a", "b", "test_lang", "level", "seeds_a", "seeds_b", "difference", "p_value"]
+    rows = [
+        ("train", "m · en", f"m · {b}", lang, "seeds", "1,2", "1,2", diff, 0.01, 0.01 if sig else 0.5, sig)
+        for b, diff, sig in (("de", 0.1, True), ("sw", -0.1, False), ("it", -0.1, True))
+        for lang in XTREME
+    ]
+    table = pd.DataFrame(rows, columns=[*columns, "p_holm", "significant"])
+    for column in ("f1_a", "f1_b", "std_a", "std_b", "difference_ci_low", "difference_ci_high"):
+        table[column] = 0.5
+    text = significance_section(table, resamples=1000)
+    assert "120 comparisons, too many to list here" in text
+    assert "| train | m · en | m · de | 40 | 40 | 40 | +0.100 |" in text
+    assert "| train | m · en | m · sw | 40 | 0 | 0 | -0.100 |" in text
+    assert "| train | m · en | m · it | 40 | 40 | 0 | -0.100 |" in text  # significant, b higher
+    assert "80 of 120 comparisons significant" in text
+    assert "m · en | m · de | de |" in significance_section(table.iloc[:100], resamples=1000)  # 100: listed

@@ -24,6 +24,7 @@ from xner.reporting.tables import (
     scores_table,
     select_runs,
     setting_of,
+    training_languages,
     transfer_matrix,
     transfer_table,
 )
@@ -293,3 +294,11 @@ def test_write_table_puts_the_note_under_the_markdown_only(tmp_path):
     write_table(runs, tmp_path / "runs.csv", tmp_path / "runs.md", note="Cost: 2.0 GPU minutes.")
     assert (tmp_path / "runs.md").read_text().endswith("|\n\nCost: 2.0 GPU minutes.\n")
     assert "Cost" not in (tmp_path / "runs.csv").read_text()
+
+
+def test_training_languages_of_a_model_trained_on_each_language():
+    keys = [("xlmr", "af", "base"), ("xlmr", "ar", "base"), ("xlmr", "af", "base")]
+    assert training_languages(keys) == {"xlmr · af": "af", "xlmr · ar": "ar"}
+    assert training_languages([("xlmr", "en", "base"), ("mbert", "en", "base")]) == {}  # two models
+    assert training_languages([("xlmr", "en", "base"), ("xlmr", "en+de", "base")]) == {}  # a mixture
+    assert training_languages([("xlmr", "en", "base"), ("xlmr", "de", "frozen")]) == {}  # two settings

@@ -236,7 +236,10 @@ TEST_LANGS = list(
 )
 # Reporting jobs rerun when the code that draws them changes (and only they do).
 TABLES_CODE = f"{XNER_SRC}/xner/reporting/tables.py"
-PLOTS_CODE = f"{XNER_SRC}/xner/reporting/figures.py"
+PLOTS_CODE = [
+    f"{XNER_SRC}/xner/reporting/{module}.py"
+    for module in ("figures", "breakdowns", "languages")
+]
 SIGNIFICANCE_CODE = [
     f"{XNER_SRC}/xner/{module}.py"
     for module in ("reporting/significance", "evaluation/bootstrap", "evaluation/spans")

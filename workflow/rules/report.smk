@@ -220,7 +220,11 @@ rule results_page:
         data_stats="results/tables/data_stats.csv",
         significance=SIGNIFICANCE_TABLES,
         figures=EXPERIMENT_FIGURES,
-        code=[TABLES_CODE, f"{XNER_SRC}/xner/reporting/results_page.py"],
+        code=[
+            TABLES_CODE,
+            f"{XNER_SRC}/xner/reporting/results_page.py",
+            f"{XNER_SRC}/xner/reporting/languages.py",
+        ],
     output:
         page="results/report/{page}.md",
         figures=directory("results/report/{page}"),

@@ -179,7 +179,10 @@ def _add_plot_experiment(p: argparse.ArgumentParser) -> None:
     """an experiment's transfer heatmap and F1-by-type bar chart
 
     Plot an experiment's transfer matrix (run x test language, macro F1) as a heatmap and its F1 by test
-    language and entity type as a grouped bar chart (means over seeds, std as error).
+    language and entity type as a grouped bar chart (means over seeds, std as error). From 16 test
+    languages on, they are grouped by family and the heatmap's cells have no numbers; beyond 10, the bars
+    wrap onto panels of at most 10 languages, or become a heatmap per type where they would not fit
+    (docs/evaluation.md, "Many languages").
     """
     add_experiment_runs(p)
     p.add_argument("--title", required=True, help="the experiment's name")
@@ -189,19 +192,33 @@ def _add_plot_experiment(p: argparse.ArgumentParser) -> None:
 
 
 def _run_plot_experiment(args: argparse.Namespace) -> None:
-    from xner.reporting.figures import plot_f1_by_type, plot_transfer_heatmap
-    from xner.reporting.tables import f1_by_type, read_csv, run_labels, select_runs, transfer_matrix
+    from xner.reporting.breakdowns import plot_f1_by_type
+    from xner.reporting.figures import plot_transfer_heatmap
+    from xner.reporting.tables import (
+        f1_by_type,
+        read_csv,
+        run_labels,
+        select_runs,
+        training_languages,
+        transfer_matrix,
+    )
 
     scores = select_runs(read_csv(args.scores), args.runs)
     mean, std = transfer_matrix(scores, args.test_langs)
+    row_langs = training_languages(mean.index)
     mean.index = std.index = run_labels(mean.index)
     plot_transfer_heatmap(
-        mean, args.heatmap, title=f"{args.title}: macro F1 by training run and test language", std=std
+        mean,
+        args.heatmap,
+        title=f"{args.title}: macro F1 by training run and test language",
+        std=std,
+        row_langs=row_langs,
     )
     plot_f1_by_type(
         f1_by_type(scores, args.test_langs),
         args.bars,
         title=f"{args.title}: F1 by test language and entity type",
+        run_langs=row_langs,
     )
 
 
@@ -221,8 +238,8 @@ def _add_plot_errors(p: argparse.ArgumentParser) -> None:
 
 def _run_plot_errors(args: argparse.Namespace) -> None:
     from xner.evaluation.evaluate import experiment_evaluations
-    from xner.reporting.figures import plot_errors
-    from xner.reporting.tables import error_table, length_table, read_json
+    from xner.reporting.breakdowns import plot_errors
+    from xner.reporting.tables import error_table, length_table, read_json, setting_of, training_languages
 
     files = experiment_evaluations(args.run_evaluations, args.test_langs)
     evaluations = read_json(f.json for f in files)
@@ -231,6 +248,9 @@ def _run_plot_errors(args: argparse.Namespace) -> None:
         length_table(evaluations),
         args.out,
         title=f"{args.title}: errors (strict IOB2 spans) by test language",
+        run_langs=training_languages(
+            (e["model"], e["train_langs"], setting_of(e["variant"])) for e in evaluations
+        ),
     )
 
 

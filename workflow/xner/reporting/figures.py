@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from xner.io import atomic_path
+from xner.reporting.languages import FAMILY_ORDER, family_order, family_spans, grouped
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ HISTORY_COLUMNS: tuple[str, ...] = ("epoch", "train_loss", "val_loss", "val_f1")
 SCORES_COLUMNS: tuple[str, ...] = ("run", "test_lang", "type", "f1")
 
 
-def _check_frame(df: pd.DataFrame, name: str, columns: Sequence[str] = ()) -> None:
+def check_frame(df: pd.DataFrame, name: str, columns: Sequence[str] = ()) -> None:
     """Raise ValueError when ``df`` is empty or lacks any of ``columns``."""
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
@@ -68,14 +69,14 @@ def _check_frame(df: pd.DataFrame, name: str, columns: Sequence[str] = ()) -> No
         raise ValueError(f"{name}: no rows to plot")
 
 
-def _save(fig: Figure, out: str | Path) -> None:
+def save_png(fig: Figure, out: str | Path) -> None:
     """Write ``fig`` to ``out`` as a PNG, atomically and with reproducible bytes."""
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     logger.info("wrote %s", out)
 
 
-def _upright_extra_in(labels: Sequence[str], room_in: float) -> float:
+def upright_extra_in(labels: Sequence[str], room_in: float) -> float:
     """Extra height (inches) that x tick labels need when turned upright, 0 when they fit side by side.
 
     Labels are turned upright (90°) rather than slanted when the longest does not fit
@@ -108,7 +109,7 @@ def make_training_curves_figure(history: pd.DataFrame, *, title: str, best_epoch
     epoch is a vertical line in both panels, labelled ``best epoch N`` in the legends.
     Every point has a marker, so a single-epoch history shows too.
     """
-    _check_frame(history, "history", HISTORY_COLUMNS)
+    check_frame(history, "history", HISTORY_COLUMNS)
     history = history.sort_values("epoch", kind="stable")
     epochs = history["epoch"].to_numpy()
     if best_epoch not in set(epochs.tolist()):
@@ -165,7 +166,7 @@ def run_title(summary: Mapping) -> str:
 
 def plot_training_curves(history: pd.DataFrame, out: str | Path, *, title: str, best_epoch: int) -> None:
     """Write :func:`make_training_curves_figure` to ``out`` (PNG)."""
-    _save(make_training_curves_figure(history, title=title, best_epoch=best_epoch), out)
+    save_png(make_training_curves_figure(history, title=title, best_epoch=best_epoch), out)
 
 
 # --- transfer heatmap --------------------------------------------------------------------------------------
@@ -182,45 +183,75 @@ def _text_colour(rgba: Sequence[float]) -> str:
     return "black" if luminance > 0.179 else "white"
 
 
-def make_transfer_heatmap_figure(
-    mean: pd.DataFrame, *, title: str, std: pd.DataFrame | None = None, value_label: str = "macro F1"
-) -> Figure:
-    """A transfer matrix as a heatmap: rows are training runs, columns test languages, values in [0, 1].
+ANNOTATE_UP_TO = 15  # test languages: more, and the cells have no numbers (the colour bar reads them)
+SMALL_CELL_IN = 0.3  # side of a cell without numbers, in inches
 
-    The colour scale is fixed to 0..1 (viridis, colour bar labelled ``value_label``).
-    Each cell shows its value to 2 decimals, with ``±std`` on a second line when
-    ``std`` (same labels as ``mean``) is given and not NaN; the text is black or white
-    for contrast. NaN cells (run not tested there) are grey, with no text.
+
+def family_labels(ax, langs: Sequence[str], axis: str) -> None:
+    """Lines between the families of ``langs`` (the columns or rows of ``ax``) and each family's name
+    beside them (above the columns, right of the rows); nothing for a single family."""
+    spans = family_spans(langs)
+    if len(spans) < 2:
+        return
+    centres = [(start + stop - 1) / 2 for _, start, stop in spans]
+    names = [family for family, _, _ in spans]
+    for _, start, _ in spans[1:]:
+        line = ax.axvline if axis == "x" else ax.axhline
+        line(start - 0.5, color="white", linewidth=3.5)
+    if axis == "x":
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(centres, names, fontsize=8)
+        top.tick_params(axis="x", labelrotation=90, length=0)
+    else:
+        right = ax.secondary_yaxis("right")
+        right.set_yticks(centres, names, fontsize=8)
+        right.tick_params(axis="y", length=0)
+    for spine in (top if axis == "x" else right).spines.values():
+        spine.set_visible(False)
+
+
+def heatmap_order(
+    mean: pd.DataFrame, row_langs: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str], bool, bool]:
+    """The rows and columns of a transfer matrix as a heatmap shows them, and whether each is grouped by family.
+
+    Columns (test languages) keep their order up to :data:`~xner.reporting.languages.FAMILY_ORDER_FROM`
+    and are grouped by family from there on; rows are then grouped the same way where ``row_langs``
+    gives every row its one training language (a model trained on each language: the diagonal is
+    each language's in-language score), and keep their order otherwise.
     """
-    _check_frame(mean, "mean")
-    if std is not None:
-        std = std.reindex(index=mean.index, columns=mean.columns)
-    try:
-        values = mean.to_numpy(dtype=float)
-        spread = None if std is None else std.to_numpy(dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"transfer matrix values must be numbers: {error}") from error
     rows = [str(r) for r in mean.index]
     cols = [str(c) for c in mean.columns]
-    has_std = spread is not None and not np.isnan(spread).all()
+    by_family = grouped(cols)
+    rows_by_family = by_family and row_langs is not None and all(row in row_langs for row in rows)
+    if by_family:
+        cols = family_order(cols)
+    if rows_by_family:
+        order = family_order(row_langs[row] for row in rows)
+        rows = sorted(rows, key=lambda row: order.index(row_langs[row]))
+    return rows, cols, by_family, rows_by_family
 
-    cell_w, cell_h = 0.8, (0.6 if has_std else 0.45)
-    label_w = CHAR_WIDTH_IN * max(len(r) for r in rows)
-    width = max(6.5, label_w + cell_w * len(cols) + 2.2, CHAR_WIDTH_IN * 1.2 * len(title) + 0.5)
-    upright = _upright_extra_in(cols, cell_w * 0.9)
-    height = max(3.5, cell_h * len(rows) + 2.0 + upright)
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.subplots()
-    fig.suptitle(title)
 
+def draw_heatmap(
+    ax,
+    values: np.ndarray,
+    rows: Sequence[str],
+    cols: Sequence[str],
+    *,
+    spread: np.ndarray | None = None,
+    annotate: bool = True,
+    upright: bool = False,
+    vmax: float = 1.0,
+):
+    """``values`` (rows x cols, in 0..``vmax``; NaN grey) on ``ax`` in viridis, each cell's value written
+    in it (with ``±spread`` on a second line where given) when ``annotate``; returns the image for a
+    colour bar."""
     cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
-    norm = Normalize(vmin=0.0, vmax=1.0)
+    norm = Normalize(vmin=0.0, vmax=vmax)
     image = ax.imshow(
         np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
     )
-    fig.colorbar(image, ax=ax, label=value_label, shrink=1.0 if len(rows) > 3 else 0.9)
-
-    for i in range(len(rows)):
+    for i in range(len(rows) if annotate else 0):
         for j in range(len(cols)):
             value = values[i, j]
             if math.isnan(value):
@@ -237,10 +268,77 @@ def make_transfer_heatmap_figure(
         ax.tick_params(axis="x", labelrotation=90)
     ax.set_xticks(np.arange(len(cols) + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=2)
+    ax.grid(which="minor", color="white", linewidth=2 if annotate else 0.8)
     ax.tick_params(which="minor", length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    return image
+
+
+def make_transfer_heatmap_figure(
+    mean: pd.DataFrame,
+    *,
+    title: str,
+    std: pd.DataFrame | None = None,
+    value_label: str = "macro F1",
+    row_langs: Mapping[str, str] | None = None,
+) -> Figure:
+    """A transfer matrix as a heatmap: rows are training runs, columns test languages, values in [0, 1].
+
+    The colour scale is fixed to 0..1 (viridis, colour bar labelled ``value_label``).
+    Up to :data:`ANNOTATE_UP_TO` test languages, each cell shows its value to 2
+    decimals, with ``±std`` on a second line when ``std`` (same labels as ``mean``)
+    is given and not NaN; the text is black or white for contrast. With more, the
+    cells are smaller and have no text: the colour bar reads them. NaN cells (run
+    not tested there) are grey, with no text. Rows and columns are in the order of
+    :func:`heatmap_order` (``row_langs``: each row's training language, where each
+    has one); languages grouped by family have lines between the families and
+    the families' names above the columns (and right of the rows). The figure
+    grows with the matrix, each cell keeping its size.
+    """
+    check_frame(mean, "mean")
+    rows, cols, by_family, rows_by_family = heatmap_order(mean, row_langs)
+    mean = mean.set_axis([str(r) for r in mean.index], axis=0).set_axis(
+        [str(c) for c in mean.columns], axis=1
+    )
+    mean = mean.loc[rows, cols]
+    if std is not None:
+        std = std.set_axis([str(r) for r in std.index], axis=0).set_axis(
+            [str(c) for c in std.columns], axis=1
+        )
+        std = std.reindex(index=rows, columns=cols)
+    try:
+        values = mean.to_numpy(dtype=float)
+        spread = None if std is None else std.to_numpy(dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"transfer matrix values must be numbers: {error}") from error
+    has_std = spread is not None and not np.isnan(spread).all()
+    annotate = len(cols) <= ANNOTATE_UP_TO
+
+    if annotate:
+        cell_w, cell_h = 0.8, (0.6 if has_std else 0.45)
+    else:
+        cell_w = cell_h = SMALL_CELL_IN
+    label_w = CHAR_WIDTH_IN * max(len(r) for r in rows)
+    families_w = CHAR_WIDTH_IN * 0.8 * max(map(len, FAMILY_ORDER)) if by_family else 0.0
+    width = max(
+        6.5,
+        label_w + cell_w * len(cols) + 2.2 + (families_w if rows_by_family else 0.0),
+        CHAR_WIDTH_IN * 1.2 * len(title) + 0.5,
+    )
+    upright = upright_extra_in(cols, cell_w * 0.9)
+    height = max(3.5, cell_h * len(rows) + 2.0 + upright + families_w)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.subplots()
+    fig.suptitle(title)
+    image = draw_heatmap(ax, values, rows, cols, spread=spread, annotate=annotate, upright=bool(upright))
+    # a colour bar about a quarter of an inch wide, however tall the figure
+    aspect = 20 if annotate else max(20.0, cell_h * len(rows) / 0.25)
+    fig.colorbar(image, ax=ax, label=value_label, shrink=1.0 if len(rows) > 3 else 0.9, aspect=aspect)
+    if by_family:
+        family_labels(ax, cols, "x")
+    if rows_by_family:
+        family_labels(ax, [row_langs[row] for row in rows], "y")
     ax.set_xlabel("test language")
     ax.set_ylabel("training run")
     return fig
@@ -253,181 +351,12 @@ def plot_transfer_heatmap(
     title: str,
     std: pd.DataFrame | None = None,
     value_label: str = "macro F1",
+    row_langs: Mapping[str, str] | None = None,
 ) -> None:
     """Write :func:`make_transfer_heatmap_figure` to ``out`` (PNG)."""
-    _save(make_transfer_heatmap_figure(mean, title=title, std=std, value_label=value_label), out)
-
-
-# --- F1 by entity type -------------------------------------------------------------------------------------
-
-
-def make_f1_by_type_figure(scores: pd.DataFrame, *, title: str) -> Figure:
-    """Grouped bars of F1 by test language and entity type, one panel per run.
-
-    ``scores`` is long: columns ``run`` (label), ``test_lang``, ``type`` (``LOC``,
-    ``ORG``, ``PER``, ``macro``) and ``f1``, optionally ``f1_ci_low`` and
-    ``f1_ci_high`` (an interval: asymmetric error bars) and ``f1_std`` (± std where
-    there is no interval); no error bar where neither is given. Panels are stacked vertically in order of appearance of the runs, share the
-    y axis (0..1) and are titled by run; within a panel, groups are the run's test
-    languages in order of appearance, with one bar per type in the order above. One
-    legend for the figure. The figure grows with the numbers of runs and languages.
-    """
-    _check_frame(scores, "scores", SCORES_COLUMNS)
-    frame = pd.DataFrame(
-        {
-            "run": scores["run"].astype(str).to_numpy(),
-            "test_lang": scores["test_lang"].astype(str).to_numpy(),
-            "type": scores["type"].astype(str).to_numpy(),
-            "f1": pd.to_numeric(scores["f1"]).to_numpy(dtype=float),
-        }
+    save_png(
+        make_transfer_heatmap_figure(
+            mean, title=title, std=std, value_label=value_label, row_langs=row_langs
+        ),
+        out,
     )
-    for column in ("f1_std", "f1_ci_low", "f1_ci_high"):
-        if column in scores.columns:
-            frame[column] = pd.to_numeric(scores[column]).to_numpy(dtype=float)
-    unknown = sorted(set(frame["type"]) - set(ENTITY_TYPES_ORDER))
-    if unknown:
-        raise ValueError(f"scores: unknown entity type(s) {unknown}; expected {list(ENTITY_TYPES_ORDER)}")
-    duplicated = frame.duplicated(["run", "test_lang", "type"])
-    if duplicated.any():
-        first = frame.loc[duplicated, ["run", "test_lang", "type"]].iloc[0].tolist()
-        raise ValueError(f"scores: more than one row for run, test_lang, type = {first}")
-
-    runs = list(dict.fromkeys(frame["run"]))
-    all_langs = list(dict.fromkeys(frame["test_lang"]))
-    types = [t for t in ENTITY_TYPES_ORDER if t in set(frame["type"])]
-    indexed = frame.set_index(["run", "test_lang", "type"])
-
-    bar_w = 0.8 / len(types)
-    group_in = 0.3 * len(types) + 0.4
-    width = max(7.0, 1.5 + group_in * len(all_langs), CHAR_WIDTH_IN * 1.2 * len(title) + 0.5)
-    # the axes get the figure's width less room for the y labels and the legend
-    upright = _upright_extra_in(all_langs, 0.9 * (width - 2.5) / len(all_langs))
-    height = 1.6 + (2.0 + upright) * len(runs)
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(len(runs), 1, sharey=True, squeeze=False)[:, 0]
-    fig.suptitle(title)
-
-    for ax, run in zip(axes, runs):
-        present = set(frame.loc[frame["run"] == run, "test_lang"])
-        langs = [lang for lang in all_langs if lang in present]
-        x = np.arange(len(langs))
-        for k, type_ in enumerate(types):
-            keys = [(run, lang, type_) for lang in langs]
-            rows = indexed.reindex(keys)
-            heights = rows["f1"].to_numpy(dtype=float)
-            yerr = _error_bars(rows, heights)
-            ax.bar(
-                x + (k - (len(types) - 1) / 2) * bar_w,
-                heights,
-                width=bar_w,
-                color=TYPE_COLOURS[type_],
-                label=type_,
-                yerr=yerr,
-                error_kw={"ecolor": "black", "elinewidth": 0.8, "capsize": 2},
-            )
-        ax.set_title(run)
-        ax.set_xticks(x, langs)
-        if upright:
-            ax.tick_params(axis="x", labelrotation=90)
-        ax.set_xlim(-0.6, max(len(langs), 1) - 0.4)
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("F1")
-        ax.grid(axis="y", alpha=0.3)
-        ax.set_axisbelow(True)
-    axes[-1].set_xlabel("test language")
-
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", title="entity type")
-    return fig
-
-
-def _error_bars(rows: pd.DataFrame, heights: np.ndarray) -> np.ndarray | None:
-    """(2, bars) distances below and above each bar: its interval where given, else its std; None if neither."""
-    nan = np.full(len(heights), np.nan)
-    low = heights - rows["f1_ci_low"].to_numpy(dtype=float) if "f1_ci_low" in rows.columns else nan
-    high = rows["f1_ci_high"].to_numpy(dtype=float) - heights if "f1_ci_high" in rows.columns else nan
-    std = rows["f1_std"].to_numpy(dtype=float) if "f1_std" in rows.columns else nan
-    has_interval = ~(np.isnan(low) | np.isnan(high))
-    errors = np.stack([np.where(has_interval, low, std), np.where(has_interval, high, std)])
-    return None if np.isnan(errors).all() else errors
-
-
-def plot_f1_by_type(scores: pd.DataFrame, out: str | Path, *, title: str) -> None:
-    """Write :func:`make_f1_by_type_figure` to ``out`` (PNG)."""
-    _save(make_f1_by_type_figure(scores, title=title), out)
-
-
-# --- error analysis ----------------------------------------------------------------------------------------
-
-ERROR_COLOURS: Mapping[str, str] = MappingProxyType(
-    {
-        "correct": GREEN,
-        "wrong type": PURPLE,
-        "wrong boundaries": SKY,
-        "wrong boundaries and type": BLUE,
-        "missed": VERMILLION,
-        "spurious": GREY,
-    }
-)
-
-
-def make_errors_figure(errors: pd.DataFrame, lengths: pd.DataFrame, *, title: str) -> Figure:
-    """What each run gets wrong, one row of panels per test language.
-
-    Left: a horizontal bar per run of its gold entities by class (``errors``:
-    columns ``run``, ``test_lang``, ``class``, ``share``, the five gold classes of
-    :data:`ERROR_COLOURS` stacked to 1), with its spurious entities per gold entity
-    stacked after them. Right: micro F1 by sentence-length bin (``lengths``:
-    ``run``, ``test_lang``, ``bin``, ``f1``), a line per run.
-    """
-    _check_frame(errors, "errors", ("run", "test_lang", "class", "share"))
-    _check_frame(lengths, "lengths", ("run", "test_lang", "bin", "f1"))
-    langs = list(dict.fromkeys(errors["test_lang"].astype(str)))
-    runs = list(dict.fromkeys(errors["run"].astype(str)))
-    longest = max(map(len, runs))
-    width = max(10.0, 7.0 + CHAR_WIDTH_IN * longest, CHAR_WIDTH_IN * 1.2 * len(title) + 0.5)
-    fig = Figure(figsize=(width, 1.2 + (0.8 + 0.35 * len(runs)) * len(langs)), layout="constrained")
-    axes = fig.subplots(len(langs), 2, squeeze=False, width_ratios=[3, 2])
-    fig.suptitle(title)
-    shares = errors.assign(run=errors["run"].astype(str), test_lang=errors["test_lang"].astype(str))
-    shares = shares.set_index(["test_lang", "run", "class"])["share"]
-    bins = list(dict.fromkeys(lengths["bin"].astype(str)))
-    for (left, right), lang in zip(axes, langs):
-        y = np.arange(len(runs))[::-1]
-        start = np.zeros(len(runs))
-        for name, colour in ERROR_COLOURS.items():
-            values = np.array([shares.get((lang, run, name), np.nan) for run in runs], dtype=float)
-            values = np.nan_to_num(values)
-            left.barh(y, values, left=start, color=colour, label=name, height=0.7)
-            start += values
-        left.set_yticks(y, runs)
-        left.set_xlim(0, max(1.0, float(start.max()) * 1.02))
-        left.set_title(f"{lang}: entities by outcome")
-        left.axvline(1.0, color="black", linewidth=0.8)
-        left.set_xlabel("share of gold entities (spurious: per gold entity)")
-        for i, run in enumerate(runs):
-            part = lengths[(lengths["test_lang"].astype(str) == lang) & (lengths["run"].astype(str) == run)]
-            f1 = part.set_index(part["bin"].astype(str))["f1"].reindex(bins).to_numpy(dtype=float)
-            right.plot(
-                np.arange(len(bins)),
-                f1,
-                marker=LANGUAGE_MARKERS[i % len(LANGUAGE_MARKERS)],
-                color=LANGUAGE_COLOURS[i % len(LANGUAGE_COLOURS)],
-                label=run,
-            )
-        right.set_xticks(np.arange(len(bins)), bins)
-        right.tick_params(axis="x", labelrotation=45)
-        right.set_ylim(0, 1)
-        right.set_ylabel("micro F1")
-        right.set_title(f"{lang}: F1 by sentence length (words)")
-        right.grid(alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower left", ncols=3, title="outcome")
-    handles, labels = axes[0, 1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower right", title="run")
-    return fig
-
-
-def plot_errors(errors: pd.DataFrame, lengths: pd.DataFrame, out: str | Path, *, title: str) -> None:
-    """Write :func:`make_errors_figure` to ``out`` (PNG)."""
-    _save(make_errors_figure(errors, lengths, title=title), out)

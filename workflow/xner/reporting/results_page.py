@@ -13,6 +13,14 @@ regenerated from cached results and says exactly what the tables say:
   comparison its significance table decides;
 - the times: training and evaluation minutes of every run, and the total.
 
+A study of many test languages keeps the page readable: beyond
+:data:`PAGE_LANGS` test languages, the tables of settings x test languages are
+split into tables of at most that many languages each (the languages grouped by
+family from :data:`~xner.reporting.languages.FAMILY_ORDER_FROM` on, as in the
+figures), after one table of each setting's averages; beyond
+:data:`PAGE_COMPARISONS` comparisons, an experiment's comparisons are counted per
+pair of settings instead of listed (its significance table lists them).
+
 The figures are copied beside the page into a folder named like it
 (``results-cpu.md`` and ``results-cpu/``), so that the two can be moved
 together, e.g. into ``docs/``; the copies are palette PNGs (256 colours), about
@@ -29,9 +37,15 @@ import pandas as pd
 
 from xner import __version__
 from xner.io import atomic_directory, atomic_path, markdown_table, write_text
+from xner.reporting.languages import display_order, family_of, language_blocks
 from xner.reporting.significance import markdown_view as significance_view
 from xner.reporting.significance import resolution_warning, verdicts
 from xner.reporting.tables import in_mode, markdown_view, read_csv, run_labels, transfer_table
+
+# Test languages in one table of the page: more are split into several tables.
+PAGE_LANGS = 10
+# Comparisons an experiment's section lists: more are counted per factor and test language.
+PAGE_COMPARISONS = 100
 
 MODES_NOTE = (
     "strict: seqeval's strict mode with the IOB2 scheme (an entity counts only with its exact span and "
@@ -69,8 +83,28 @@ def _settings(scores: pd.DataFrame) -> list[str]:
     return run_labels(keys)
 
 
+def _split_by_language(view: pd.DataFrame, langs: Sequence[str], first: Sequence[str]) -> str:
+    """``view`` (columns ``first``, then one per test language) as Markdown: one table, or beyond
+    :data:`PAGE_LANGS` languages one table per block of languages (each with the columns ``first``),
+    headed by its languages' families."""
+    if len(langs) <= PAGE_LANGS:
+        return markdown_table(view[[*first, *langs]])
+    parts = []
+    for block in language_blocks(display_order(langs), PAGE_LANGS):
+        families = ", ".join(dict.fromkeys(family_of(lang) for lang in block))
+        parts.append(
+            f"Test languages {block[0]} to {block[-1]} ({families}):\n\n"
+            + markdown_table(view[[*first, *block]])
+        )
+    return "\n".join(parts)
+
+
 def transfer_section(scores: pd.DataFrame, test_langs: Sequence[str]) -> str:
-    """Micro F1 (strict) per setting and test language, with its interval or ± std over seeds."""
+    """Micro F1 (strict) per setting and test language, with its interval or ± std over seeds.
+
+    Beyond :data:`PAGE_LANGS` test languages: a table of each setting's averages, then
+    one table per block of test languages (:func:`_split_by_language`).
+    """
     table = transfer_table(scores, test_langs, metric="micro", mode="strict")
     cells = [f"{lang}{end}" for lang in test_langs for end in ("", "_std", "_ci_low", "_ci_high")]
     view = markdown_view(table[["seeds", *[c for c in cells if c in table.columns]]])
@@ -82,8 +116,14 @@ def transfer_section(scores: pd.DataFrame, test_langs: Sequence[str]) -> str:
         }
     )
     view = pd.concat([view.reset_index(drop=True), averages], axis=1)
+    langs = [lang for lang in test_langs if lang in view.columns]
+    if len(langs) <= PAGE_LANGS:
+        text = markdown_table(view)
+    else:
+        text = markdown_table(view[["setting", "seeds", *averages.columns]]) + "\n"
+        text += _split_by_language(view, langs, ["setting"])
     return (
-        markdown_table(view)
+        text
         + "\nMicro F1 (strict IOB2) on each test language: for one seed, its 95% bootstrap interval over "
         "the test sentences in brackets; for several seeds, their mean ± std. average: the unweighted "
         "mean over the test languages (lenient: the same in seqeval's default mode, XTREME's number).\n"
@@ -105,14 +145,18 @@ def modes_section(scores: pd.DataFrame, test_langs: Sequence[str]) -> str:
             strict, lenient = (means[mode].get((*key, lang)) for mode in ("strict", "lenient"))
             row[lang] = "" if strict is None else f"{strict:.3f} / {lenient:.3f}"
         rows.append(row)
-    return markdown_table(pd.DataFrame(rows)) + f"\nEach cell: strict / lenient micro F1. {MODES_NOTE}\n"
+    view = pd.DataFrame(rows, columns=["setting", *test_langs])
+    return (
+        _split_by_language(view, list(test_langs), ["setting"])
+        + f"\nEach cell: strict / lenient micro F1. {MODES_NOTE}\n"
+    )
 
 
 def data_section(data_stats: pd.DataFrame, test_langs: Sequence[str]) -> str:
     """Sentences per language and split (train, val, test) as the runs saw them, and the budgeted mixtures."""
     single = data_stats[data_stats["split"].isin(["train", "val", "test"])]
     table = single.pivot(index="langs", columns="split", values="sentences")
-    table = table.reindex([lang for lang in dict.fromkeys(single["langs"])])[["train", "val", "test"]]
+    table = table.reindex(display_order(single["langs"]))[["train", "val", "test"]]
     text = markdown_table(table.reset_index().rename(columns={"langs": "language"}))
     mixtures = data_stats[~data_stats["split"].isin(["train", "val", "test"])]
     if len(mixtures):
@@ -124,17 +168,41 @@ def data_section(data_stats: pd.DataFrame, test_langs: Sequence[str]) -> str:
 
 
 def significance_section(table: pd.DataFrame, resamples: int) -> str:
-    """Each comparison the significance table decides (at the level of seeds where there is one)."""
+    """Each comparison the significance table decides (at the level of seeds where there is one); beyond
+    :data:`PAGE_COMPARISONS`, counted per pair of settings instead."""
     decided = verdicts(table)
     if not decided:
         return "No two settings of this experiment differ in one factor only: nothing is compared.\n"
     rows = pd.DataFrame(list(decided.values()))
-    view = significance_view(rows)[
-        ["a", "b", "test_lang", "level", "a − b [interval]", "p (Holm)", "significant"]
-    ]
     found = int(rows["significant"].sum())
+    if len(rows) <= PAGE_COMPARISONS:
+        text = markdown_table(
+            significance_view(rows)[
+                ["a", "b", "test_lang", "level", "a − b [interval]", "p (Holm)", "significant"]
+            ]
+        )
+    else:
+        significant = rows["significant"].astype(bool)
+        rows = rows.assign(
+            significant=significant, a_higher=significant & (rows["difference"].astype(float) > 0)
+        )
+        pairs = rows.groupby(["factor", "a", "b"], sort=False)
+        view = pd.DataFrame(
+            {
+                "test languages": pairs.size(),
+                "significant": pairs["significant"].sum(),
+                "of which a higher": pairs["a_higher"].sum(),
+                "mean a − b": pairs["difference"].mean().map(lambda d: f"{float(d):+.3f}"),
+            }
+        ).reset_index()
+        text = (
+            f"{len(rows)} comparisons, too many to list here (the experiment's significance table lists "
+            "them), counted per pair of settings: on how many test languages they differ significantly, "
+            "and on how many of those a is the higher; mean a − b: the mean difference in micro F1 over "
+            "the test languages.\n\n" + markdown_table(view)
+        )
     return (
-        markdown_table(view)
+        text
         + f"\n{found} of {len(rows)} comparisons significant (micro F1, strict; Holm-adjusted p < 0.05 over "
         "the experiment's comparisons; a paired randomisation test over the test sentences for one seed "
         "pair, Welch's t-test over seeds where both settings have several). "

@@ -329,14 +329,19 @@ def transfer_table(
     cells = rows[(rows["type"] == metric) & rows["test_lang"].isin(langs)].pivot(
         index=[*RUN_KEY, "setting"], columns="test_lang", values=["f1", "f1_ci_low", "f1_ci_high"]
     )
-    wide = pd.DataFrame(index=cells.index)
+    columns = {}  # built whole, then framed once: a frame grown column by column fragments at 40 languages
     for lang in langs:
         for value, suffix in (("f1", ""), ("f1_ci_low", "_ci_low"), ("f1_ci_high", "_ci_high")):
-            wide[f"{lang}{suffix}"] = cells[(value, lang)] if (value, lang) in cells.columns else float("nan")
+            columns[f"{lang}{suffix}"] = (
+                cells[(value, lang)]
+                if (value, lang) in cells.columns
+                else pd.Series(float("nan"), cells.index)
+            )
     for column, (metric, mode) in AVERAGES.items():
         part = in_mode(scores, mode)
         part = part[(part["type"] == metric) & part["test_lang"].isin(langs)]
-        wide[column] = part.groupby([*RUN_KEY, "setting"], sort=False)["f1"].mean().reindex(wide.index)
+        columns[column] = part.groupby([*RUN_KEY, "setting"], sort=False)["f1"].mean().reindex(cells.index)
+    wide = pd.DataFrame(columns, index=cells.index)
     run_order = list(dict.fromkeys(zip(*(rows[k] for k in [*RUN_KEY, "setting"]))))
     wide = wide.reindex(run_order).reset_index()
     values = [*langs, *AVERAGES]
@@ -429,6 +434,18 @@ def run_labels(index: pd.Index | Iterable[tuple]) -> list[str]:
     for model, langs, setting in index:
         labels.append(f"{model} · {langs}" + ("" if setting == "base" else f" · {setting}"))
     return labels
+
+
+def training_languages(keys: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Each setting's label -> its training language, where the (model, train_langs, setting) keys are one
+    model and setting trained on one language each (as when a model is trained on every language); else
+    empty. Figures order such rows as their test languages, so that the diagonal is in-language."""
+    keys = list(dict.fromkeys(keys))
+    if len({(model, setting) for model, _, setting in keys}) != 1 or any(
+        "+" in langs for _, langs, _ in keys
+    ):
+        return {}
+    return dict(zip(run_labels(keys), (langs for _, langs, _ in keys)))
 
 
 def f1_by_type(scores: pd.DataFrame, test_langs: Sequence[str]) -> pd.DataFrame:
