@@ -161,17 +161,16 @@ def pool_error_rates(settings: TreeSettings) -> list[float]:
 def pool_choice(pool_f1: Sequence[float], target: float, seed: int | None) -> int:
     """The pool's set for a run: the one whose F1 is nearest ``target``, moved by the seed to a neighbour.
 
-    Seeds 1, 2, 3 (mod 3) take the nearest set, the next better one and the next worse one, so that
-    a run's seeds differ; at the pool's ends the move goes the other way.
+    A seed of 0 (mod 3) takes the nearest set, 1 (mod 3) the next better one, 2 (mod 3) the next worse
+    one, so that seeds 1, 2, 3 differ; at the pool's ends the three are the three end sets.
     """
     nearest = min(range(len(pool_f1)), key=lambda k: (abs(pool_f1[k] - target), k))
     order = sorted(range(len(pool_f1)), key=lambda k: -pool_f1[k])  # best first
-    rank = order.index(nearest)
-    move = {0: 0, 1: 1, 2: -1}[(seed or 0) % 3] if seed is not None else 0
-    moved = rank - move  # a better set is one rank earlier
-    if not 0 <= moved < len(order):
-        moved = rank + move
-    return order[min(max(moved, 0), len(order) - 1)]
+    if seed is None:
+        return nearest
+    rank = min(max(order.index(nearest), 1), len(order) - 2)  # one step from the ends
+    move = {0: 0, 1: 1, 2: -1}[seed % 3]
+    return order[rank - move]  # a better set is one rank earlier
 
 
 def _spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
