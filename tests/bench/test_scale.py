@@ -51,12 +51,13 @@ def test_benchmark_files_are_summed_per_rule(tmp_path):
     for name, (seconds, rss) in files.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(BENCHMARK_HEADER + f"{seconds}\t0:00:01\t{rss}\t1\t1\t1\t1\t1\t1\t1\n")
+        path.write_text(BENCHMARK_HEADER + f"{seconds}\t0:00:01\t{rss}\t1\t1\t1\t1\t1\t1\t{seconds / 4}\n")
     jobs = read_benchmarks(tmp_path)
     assert len(jobs) == 5
     rules = {row["rule"]: row for row in rule_summary(jobs)}
     assert [row["rule"] for row in rule_summary(jobs)] == ["scores", "significance", "training_curves"]
     assert rules["significance"]["seconds"] == pytest.approx(140.0)
+    assert rules["significance"]["cpu_seconds"] == pytest.approx(35.0)
     assert rules["significance"]["slowest_job"] == "matrix" and rules["significance"]["max_rss_mb"] == 2500.0
     assert (
         rules["training_curves"]["jobs"] == 2 and rules["training_curves"]["slowest_job"] == "xlmr/en/seed2"
@@ -64,7 +65,7 @@ def test_benchmark_files_are_summed_per_rule(tmp_path):
 
 
 def hand_made_result(tables_seconds: float, job_rss: float) -> dict:
-    step = {"max_rss_mb": 150.0, "returncode": 0}
+    step = {"max_rss_mb": 150.0, "returncode": 0, "load_before": 1.0, "load_after": 6.5}
     return {
         "config": "studies/xtreme40.yaml",
         "command": "xner bench-scale",
@@ -94,6 +95,7 @@ def hand_made_result(tables_seconds: float, job_rss: float) -> dict:
                 "slowest_job": "scores",
                 "slowest_seconds": 10.0,
                 "max_rss_mb": job_rss,
+                "cpu_seconds": 4.0,
             },
         ],
         "comparisons": {"matrix": 6240, "zero-shot": 240},
@@ -114,7 +116,8 @@ def test_each_target_holds_or_not_and_the_report_says_so():
     text = scale_markdown(slow)
     for words in ("dry run, empty directory", "snakemake tables", "snakemake --report", "scores", "**NO**"):
         assert words in text
-    assert "matrix 6,240" in text and "5040 evaluations" in text and "reporting rules only" in text
+    assert "matrix 6,240" in text and "5,040 evaluations" in text and "reporting rules only" in text
+    assert "1.0 → 6.5" in text and "10.0 s of wall time, 4.0 CPU seconds" in text
 
 
 @pytest.mark.slow

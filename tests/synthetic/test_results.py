@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, snakemake_env
+from xner.bench.scale import planned_jobs
 from xner.config import load_schema, read_configs, validate_config
 from xner.evaluation.scoring import score
 from xner.evaluation.spans import gold_digest
@@ -128,9 +129,6 @@ def test_a_tiny_tree_leaves_only_the_reporting_to_snakemake(tmp_path):
             env=snakemake_env(tree),
             check=True,
         )
-        table = plan.stdout.split("Job stats:")[1].split("Reasons:")[0]
-        rules = {
-            line.split()[0] for line in table.splitlines()[3:] if line.strip() and line.split()[0] != "total"
-        }
+        rules = set(planned_jobs(plan.stdout))
         assert rules and rules <= REPORTING, plan.stdout
         assert "training_curves" in rules and "scores" in rules

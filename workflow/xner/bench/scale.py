@@ -82,11 +82,21 @@ class ScaleSettings:
 
 @dataclass(frozen=True)
 class Measured:
-    """A command's wall time, its process tree's peak memory (MB, the largest process) and exit status."""
+    """A command's wall time, its process tree's peak memory (MB, the largest process), exit status, and the
+    machine's 1-minute load average before and after it (others' processes slow a shared machine)."""
 
     seconds: float
     max_rss_mb: float
     returncode: int
+    load_before: float | None = None
+    load_after: float | None = None
+
+
+def load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 # Runs a command as a child and prints its wall seconds and the peak RSS of its process tree (KiB):
@@ -103,6 +113,7 @@ _MEASURE = (
 def measure(command: Sequence[str], log: Path, env: Mapping[str, str] | None = None) -> Measured:
     """Run ``command`` (its output to ``log``) and measure it from a separate process."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    load_before = load_average()
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, str(log), *command],
         check=True,
@@ -111,7 +122,7 @@ def measure(command: Sequence[str], log: Path, env: Mapping[str, str] | None = N
         env=dict(env) if env is not None else None,
     )
     seconds, max_rss_kib, code = json.loads(done.stdout.strip().splitlines()[-1])
-    return Measured(seconds, max_rss_kib / 1024, code)
+    return Measured(seconds, max_rss_kib / 1024, code, load_before, load_average())
 
 
 def snakemake_command(config: Path, workdir: Path, *args: str) -> list[str]:
@@ -146,7 +157,7 @@ def planned_jobs(log_text: str) -> dict[str, int]:
 
 
 def read_benchmarks(directory: Path) -> pd.DataFrame:
-    """Every job's ``benchmark:`` file under ``directory``: rule, job, seconds, max RSS (MB)."""
+    """Every job's ``benchmark:`` file under ``directory``: rule, job, seconds, max RSS (MB), CPU seconds."""
     rows = []
     for path in sorted(directory.rglob("*.tsv")):
         relative = path.relative_to(directory).with_suffix("")
@@ -157,14 +168,20 @@ def read_benchmarks(directory: Path) -> pd.DataFrame:
                     "rule": relative.parts[0],
                     "job": "/".join(relative.parts[1:]) or relative.parts[0],
                     "seconds": float(row["s"]),
-                    "max_rss_mb": float(row["max_rss"]) if row["max_rss"] != "-" else float("nan"),
+                    "max_rss_mb": _number(row["max_rss"]),
+                    "cpu_seconds": _number(row.get("cpu_time", "-")),
                 }
             )
-    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mb"])
+    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mb", "cpu_seconds"])
+
+
+def _number(value) -> float:
+    """A benchmark file's number; ``-`` (not measured) as NaN."""
+    return float("nan") if value == "-" else float(value)
 
 
 def rule_summary(jobs: pd.DataFrame) -> list[dict]:
-    """Per rule: jobs, total and slowest seconds, largest max RSS; in the reporting's order."""
+    """Per rule: jobs, total and slowest seconds, largest max RSS, total CPU seconds; in the reporting's order."""
     order = {rule: k for k, rule in enumerate(REPORTING_RULES)}
     rows = []
     for rule, group in jobs.groupby("rule", sort=False):
@@ -177,6 +194,7 @@ def rule_summary(jobs: pd.DataFrame) -> list[dict]:
                 "slowest_job": str(slowest["job"]),
                 "slowest_seconds": float(slowest["seconds"]),
                 "max_rss_mb": float(group["max_rss_mb"].max()),
+                "cpu_seconds": float(group["cpu_seconds"].sum()),
             }
         )
     return sorted(rows, key=lambda row: (order.get(row["rule"], len(order)), row["rule"]))
@@ -235,6 +253,11 @@ def _format_seconds(seconds: float) -> str:
     return f"{seconds:.1f}" if seconds < 600 else f"{seconds:.0f} ({seconds / 60:.1f} min)"
 
 
+def _format_load(step: Mapping) -> str:
+    before, after = step.get("load_before"), step.get("load_after")
+    return "" if before is None or after is None else f"{before:.1f} → {after:.1f}"
+
+
 def scale_markdown(result: Mapping) -> str:
     """bench-scale.md: the machine, the command, the counts, the steps, each reporting rule, the targets."""
     m, counts, steps = result["machine"], result["counts"], result["steps"]
@@ -247,10 +270,14 @@ def scale_markdown(result: Mapping) -> str:
         + (f"{m['memory_gb']:.0f} GB memory, " if m.get("memory_gb") else "")
         + f"Python {m['python']}; Snakemake jobs on {result['settings']['cores']} cores.",
         "",
-        f"The tree: {counts['languages']} languages, {counts['runs']} runs, {counts['evaluations']} evaluations of "
+        f"The tree: {counts['languages']} languages, {counts['runs']} runs, {counts['evaluations']:,} evaluations of "
         f"{counts['sentences']:,} test sentences each (synthetic, `xner.synthetic.results`; "
         f"{counts['pool']} scored prediction sets per language), {counts['tree_gb']:.2f} GB; written in "
         f"{_format_seconds(steps['generate']['seconds'])} s.",
+        "",
+        "Seconds are wall time on this machine as it was: where other processes share it, the load "
+        "average (1 minute, before → after each step) is above its cores, and the jobs' CPU seconds "
+        "(from their benchmark files) say how much of that time they computed.",
         "",
         "## Steps",
         "",
@@ -276,6 +303,7 @@ def scale_markdown(result: Mapping) -> str:
                 "seconds": _format_seconds(step["seconds"]),
                 "peak RSS (MB)": f"{step['max_rss_mb']:.0f}",
                 "jobs": "" if jobs is None else str(sum(jobs.values())),
+                "load average": _format_load(step),
             }
             for name, step, jobs in rows
         ]
@@ -301,11 +329,16 @@ def scale_markdown(result: Mapping) -> str:
                 "seconds (sum)": f"{row['seconds']:.1f}",
                 "slowest job": f"{row['slowest_job']} ({row['slowest_seconds']:.1f} s)",
                 "max RSS (MB)": f"{row['max_rss_mb']:.0f}",
+                "CPU seconds (sum)": f"{row.get('cpu_seconds', float('nan')):.1f}",
             }
             for row in result["rules"]
         ]
     )
     lines += [markdown_table(rules), ""]
+    if result["rules"]:
+        total = sum(row["seconds"] for row in result["rules"])
+        cpu = sum(row.get("cpu_seconds", float("nan")) for row in result["rules"])
+        lines += [f"All jobs: {total:.1f} s of wall time, {cpu:.1f} CPU seconds.", ""]
     if result["comparisons"]:
         lines += [
             "Comparisons in each significance table: "
