@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo study-cpu test test-fast test-slurm bench gpu-wheels gpu-check lint format dryrun clean
+.PHONY: help setup demo study-cpu test test-fast test-slurm bench bench-scale gpu-wheels gpu-check lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,11 @@ BENCH_ARGS ?=
 
 bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.json and bench.md (CPU ~1 h)
 	xner bench --out results/bench $(BENCH_ARGS)
+
+BENCH_SCALE_ARGS ?=
+
+bench-scale: setup ## time the dry run and the reporting of studies/xtreme40.yaml on a synthetic tree: results/bench-scale/ (~40 min)
+	xner bench-scale --out results/bench-scale $(BENCH_SCALE_ARGS)
 
 gpu-wheels: setup ## download the wheels a GPU machine without network lacks (no torch) into .gpu-wheels/
 	python tests/gpu/wheels.py .gpu-wheels

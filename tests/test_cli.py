@@ -251,6 +251,8 @@ OWN_DEFAULTS = {
     ("bench", "eval_batch_size"),
     ("bench", "lr"),
     ("bench", "precision"),
+    # the scale benchmark's test sentences per language (ScaleSettings), not the speed table's sentences
+    ("bench-scale", "sentences"),
     # the synthetic demo archive and tiny models (xner.synthetic): not the study's languages or seeds
     ("demo-data", "languages"),
     ("demo-data", "seed"),

@@ -146,4 +146,71 @@ def _run_bench(args: argparse.Namespace) -> None:
     logger.info("wrote %s and %s", args.out / "bench.json", args.out / "bench.md")
 
 
-COMMANDS = (_add_bench,)
+def _add_bench_scale(p: argparse.ArgumentParser) -> None:
+    """time the dry run and the reporting of a whole study on a synthetic results tree
+
+    Write a synthetic results tree of the config's study up to the reporting (data, splits, every run's
+    summary, history and evaluations of --sentences test sentences per language, as the jobs write them),
+    then time the dry run (in an empty directory and on the tree), `snakemake tables` (each reporting
+    job's seconds and max RSS from its benchmark file, the peak memory) and `snakemake --report`, and
+    check the targets: dry run under 15 s, everything after the GPU jobs under 10 minutes, peak memory
+    under 4 GB. Writes OUT/bench-scale.json and OUT/bench-scale.md.
+    """
+    from xner.bench.scale import ScaleSettings
+
+    own = ScaleSettings()
+    p.add_argument("--config", type=Path, default=own.config, help="the study (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=own.out, help="default: %(default)s")
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="where the tree is written; must not exist (default: OUT/tree)",
+    )
+    p.add_argument(
+        "--sentences",
+        type=int,
+        default=own.sentences,
+        help="test sentences per language (default: %(default)s)",
+    )
+    p.add_argument(
+        "--pool",
+        type=int,
+        default=own.pool,
+        help="scored prediction sets per test language, shared by the runs (default: %(default)s)",
+    )
+    p.add_argument(
+        "--cores",
+        type=int,
+        default=own.cores,
+        help="Snakemake's cores and the generator's processes (default: %(default)s)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the tree (default: remove it)")
+    p.set_defaults(func=_run_bench_scale)
+
+
+def _run_bench_scale(args: argparse.Namespace) -> None:
+    import shlex
+    import sys
+
+    from xner.bench.scale import ScaleSettings, run_scale_bench
+
+    try:
+        settings = from_args(ScaleSettings, args)
+        result = run_scale_bench(settings, command=shlex.join(["xner", *sys.argv[1:]]))
+    except ValueError as e:
+        raise XnerError(str(e)) from None
+    for target in result["targets"]:
+        logger.info(
+            "%s: %.1f (< %.0f): %s",
+            target["target"],
+            target["value"],
+            target["bound"],
+            "holds" if target["holds"] else "FAILS",
+        )
+    if result["failed_steps"]:
+        raise XnerError(f"failed: {', '.join(result['failed_steps'])} (logs in {args.out / 'logs'})")
+    logger.info("wrote %s and %s", args.out / "bench-scale.json", args.out / "bench-scale.md")
+
+
+COMMANDS = (_add_bench, _add_bench_scale)

@@ -93,26 +93,82 @@ def evaluate_model(
         device=device,
         precision=precision,
     )
-    result = {
+    inference = Inference(
+        loss=prediction.loss,
+        seconds=prediction.seconds,
+        truncated_words=encoded.words_without_subtokens,
+        windowed_sentences=encoded.windowed_sentences,
+        cut_subtokens=encoded.cut_subtokens,
+        max_length=max_length,
+        device_type=device.type,
+        device_name=device_name(device),
+    )
+    files = EvaluationFiles(Path(json_path), Path(tsv_path), Path(counts_path))
+    scores = evaluation_scores(gold, prediction.tags, bootstrap, length_bins)
+    return write_evaluation(
+        files, tokens, gold, prediction.tags, info=info, inference=inference, scores=scores
+    )
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What inference reports beside the predicted tags, for the evaluation JSON."""
+
+    loss: float
+    seconds: float
+    truncated_words: int  # gold words without a sub-token of their own, predicted O
+    windowed_sentences: int
+    cut_subtokens: int
+    max_length: int
+    device_type: str
+    device_name: str
+
+
+def evaluation_result(
+    info: Mapping, scores: dict, inference: Inference, *, sentences: int, words: int
+) -> dict:
+    """An evaluation JSON: the run's ``info``, the test set's size, ``scores`` (:func:`evaluation_scores`) and
+    what ``inference`` reports."""
+    return {
         **info,
-        "sentences": len(tokens),
-        "words": int(sum(map(len, tokens))),
-        "loss": prediction.loss,
-        **evaluation_scores(gold, prediction.tags, bootstrap, length_bins),
-        "truncated_words": encoded.words_without_subtokens,
-        "windowed_sentences": encoded.windowed_sentences,
-        "cut_subtokens": encoded.cut_subtokens,
-        "max_length": max_length,
+        "sentences": sentences,
+        "words": words,
+        "loss": inference.loss,
+        **scores,
+        "truncated_words": inference.truncated_words,
+        "windowed_sentences": inference.windowed_sentences,
+        "cut_subtokens": inference.cut_subtokens,
+        "max_length": inference.max_length,
         "scheme": "IOB2",
         "mode": "strict",
-        "seconds": prediction.seconds,
-        "sentences_per_second": len(tokens) / prediction.seconds if prediction.seconds else None,
-        "device_type": device.type,
-        "device_name": device_name(device),
+        "seconds": inference.seconds,
+        "sentences_per_second": sentences / inference.seconds if inference.seconds else None,
+        "device_type": inference.device_type,
+        "device_name": inference.device_name,
     }
-    counts = sentence_counts(gold, prediction.tags)
-    with atomic_outputs(json_path, tsv_path, counts_path) as (json_tmp, tsv_tmp, counts_tmp):
-        write_predictions_tsv(tsv_tmp, tokens, gold, prediction.tags)
+
+
+def write_evaluation(
+    files: EvaluationFiles,
+    tokens: Sequence[Sequence[str]],
+    gold: Sequence[Sequence[str]],
+    pred: Sequence[Sequence[str]],
+    *,
+    info: Mapping,
+    inference: Inference,
+    scores: dict,
+) -> dict:
+    """Write one evaluation of word-level predictions: JSON (:func:`evaluation_result`), TSV and per-sentence
+    counts, all or none; return the JSON. ``scores``: :func:`evaluation_scores` of ``gold`` and ``pred``.
+
+    What :func:`evaluate_model` does once the model has predicted.
+    """
+    result = evaluation_result(
+        info, scores, inference, sentences=len(tokens), words=int(sum(map(len, tokens)))
+    )
+    counts = sentence_counts(gold, pred)
+    with atomic_outputs(files.json, files.tsv, files.counts) as (json_tmp, tsv_tmp, counts_tmp):
+        write_predictions_tsv(tsv_tmp, tokens, gold, pred)
         write_sentence_counts(counts_tmp, counts, ENTITY_TYPES, gold_digest(gold))
         write_json(json_tmp, result)
     logger.info(
@@ -123,7 +179,7 @@ def evaluate_model(
         result["macro"]["f1"],
         result["words"],
         result["sentences"],
-        prediction.seconds,
+        inference.seconds,
     )
     return result
 
@@ -160,6 +216,19 @@ def evaluation_key(model_sha256: str, test_path: str | Path, info: Mapping, sett
     }
 
 
+def evaluation_settings(
+    max_length: int, batch_size: int, precision: str, bootstrap: BootstrapSettings, length_bins: Sequence[int]
+) -> dict:
+    """The settings part of an evaluation's key (:func:`evaluation_key`)."""
+    return {
+        "max_length": max_length,
+        "eval_batch_size": batch_size,
+        "precision": precision,
+        "bootstrap": asdict(bootstrap),
+        "length_bins": list(length_bins),
+    }
+
+
 def evaluate_run(
     model_dir: str | Path,
     tests: Mapping[str, str | Path],
@@ -189,13 +258,7 @@ def evaluate_run(
     bootstrap = bootstrap or BootstrapSettings()
     out_dir.mkdir(parents=True, exist_ok=True)
     index = read_index(out_dir)
-    settings = {
-        "max_length": max_length,
-        "eval_batch_size": batch_size,
-        "precision": precision,
-        "bootstrap": asdict(bootstrap),
-        "length_bins": list(length_bins),
-    }
+    settings = evaluation_settings(max_length, batch_size, precision, bootstrap, length_bins)
     model_sha256 = sha256_directory(model_dir, exclude=(CARD,))
     infos = {lang: {**info, "test_lang": lang, "split": split} for lang in tests}
     keys = {lang: evaluation_key(model_sha256, path, infos[lang], settings) for lang, path in tests.items()}
