@@ -107,5 +107,7 @@ def test_many_pairs_at_once_equal_each_pair_on_its_own():
         assert d == paired_difference(systems[i], systems[j], SETTINGS)
     assert together[3].difference == 0 and together[3].p_value == 1.0  # a system against itself
     assert paired_differences(systems, [], SETTINGS) == []
+    # counts summed over the types give the same micro F1, hence the same tests
+    assert paired_differences([s.sum(axis=1) for s in systems], pairs, SETTINGS) == together
     with pytest.raises(ValueError, match="differ in shape"):
         paired_differences([systems[0], systems[1][:10]], [(0, 1)], SETTINGS)

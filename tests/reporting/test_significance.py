@@ -21,6 +21,7 @@ from xner.reporting.significance import (
     differing_factors,
     load_evaluated,
     mark_experiment_table,
+    micro_counts,
     one_factor_pairs,
     significance_table,
 )
@@ -119,7 +120,9 @@ def with_errors(every: int, offset: int = 0) -> list[list[str]]:
 
 def evaluated(slug: str, seed: int, pred, lang: str = "en", langs: str = "en") -> Evaluated:
     hparams = {**BERT, "seed": seed, **({"lr": 1e-4} if slug == "lr1e-4" else {})}
-    return Evaluated(Setting.of("mbert", langs, slug, hparams), seed, lang, sentence_counts(GOLD, pred))
+    return Evaluated(
+        Setting.of("mbert", langs, slug, hparams), seed, lang, micro_counts(sentence_counts(GOLD, pred))
+    )
 
 
 def test_identical_systems_differ_by_nothing_with_p_one():
@@ -204,8 +207,8 @@ def test_runs_are_read_from_their_evaluation_json_and_counts(tmp_path):
     b = write_run(tmp_path, "lr1e-4-seed7", 7, GOLD)
     runs = load_evaluated([a[0], b[0]], [a[1], b[1]])
     assert [(r.setting.setting, r.seed) for r in runs] == [("base", 42), ("lr1e-4", 7)]
-    assert runs[1].f1 == 1.0 and runs[0].counts.shape == (len(GOLD), 3, 3)
-    assert (runs[0].counts == sentence_counts(GOLD, with_errors(3))).all()
+    assert runs[1].f1 == 1.0 and runs[0].counts.shape == (len(GOLD), 3)  # summed over the types
+    assert (runs[0].counts == sentence_counts(GOLD, with_errors(3)).sum(axis=1)).all()
     with pytest.raises(XnerError, match="no summary.json given for run mbert/en/base"):
         load_evaluated([a[0]], [b[1]])
 

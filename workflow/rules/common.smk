@@ -203,10 +203,24 @@ SUMMARIES = [
 RUN_EVALUATIONS = [
     evaluations_dir(f"{run.model}/{run.langs}/{run.variant}") for run in RUNS.values()
 ]
-CURVES = [
-    f"results/figures/runs/{run.model}/{run.langs}/{run.variant}.png"
-    for run in RUNS.values()
+RUN_DIRS = [
+    f"results/runs/{run.model}/{run.langs}/{run.variant}" for run in RUNS.values()
 ]
+
+
+def curves_png(run):
+    """A run's training curves, a figure of the Snakemake report."""
+    return report(
+        f"results/figures/runs/{run.model}/{run.langs}/{run.variant}.png",
+        # a path from the Snakefile's folder: report() called here resolves it from there
+        caption=f"{workflow.basedir}/workflow/report/training_curves.rst",
+        category="Training curves",
+        subcategory=run.model,
+    )
+
+
+# every run's training curves, all drawn by one job
+CURVES = [curves_png(run) for run in RUNS.values()]
 EXPERIMENT_TABLES = [
     f"results/tables/experiments/{name}.csv" for name in config["experiments"]
 ]

@@ -183,32 +183,29 @@ rule experiment_errors:
         " --test-langs {params.test_langs} --title {wildcards.experiment:q} --out {output} > {log} 2>&1"
 
 
+# Every run's training curves in one job: one process, not one per run.
 rule training_curves:
     input:
-        history=f"{RUN_DIR}/history.csv",
-        summary=f"{RUN_DIR}/summary.json",
+        histories=[f"{run_dir}/history.csv" for run_dir in RUN_DIRS],
+        summaries=[f"{run_dir}/summary.json" for run_dir in RUN_DIRS],
         code=PLOTS_CODE,
     output:
-        report(
-            "results/figures/runs/{model}/{langs}/{variant}.png",
-            caption="../report/training_curves.rst",
-            category="Training curves",
-            subcategory="{model}",
-        ),
+        CURVES,
     log:
-        "results/logs/training_curves/{model}/{langs}/{variant}.log",
+        "results/logs/training_curves.log",
     benchmark:
-        "results/benchmarks/training_curves/{model}/{langs}/{variant}.tsv"
+        "results/benchmarks/training_curves.tsv"
     localrule: True
     conda:
         "../../envs/report.yaml"
     resources:
         slurm_account=slurm_account,
         mem_mb=2000,
-        runtime=10,
+        runtime=30,
+    params:
+        run_dirs=RUN_DIRS,
     shell:
-        "python -m xner plot-curves --history {input.history} --summary {input.summary}"
-        " --out {output} > {log} 2>&1"
+        "python -m xner plot-curves --run-dirs {params.run_dirs} --out {output} > {log} 2>&1"
 
 
 # The study's results as one Markdown page with its figures beside it (config section report).

@@ -154,13 +154,15 @@ def _run_significance(args: argparse.Namespace) -> None:
 
 
 def _add_plot_curves(p: argparse.ArgumentParser) -> None:
-    """training curves of one run (losses and val F1 per epoch, best epoch marked)
+    """training curves of runs (losses and val F1 per epoch, best epoch marked), one PNG per run
 
-    Plot a run's train and val loss and val F1 against epoch, with the best epoch marked.
+    Plot each run's train and val loss and val F1 against epoch, with the best epoch marked: the run in
+    the i-th --run-dirs (its history.csv and summary.json) to the i-th --out, all in one process.
     """
-    p.add_argument("--history", required=True, type=Path, help="the run's history.csv")
-    p.add_argument("--summary", required=True, type=Path, help="the run's summary.json")
-    p.add_argument("--out", required=True, type=Path, help="output PNG")
+    p.add_argument(
+        "--run-dirs", required=True, nargs="+", type=Path, metavar="DIR", help="the runs' directories"
+    )
+    p.add_argument("--out", required=True, nargs="+", type=Path, help="output PNG of each run, in order")
     p.set_defaults(func=_run_plot_curves)
 
 
@@ -169,10 +171,13 @@ def _run_plot_curves(args: argparse.Namespace) -> None:
 
     from xner.reporting.figures import plot_training_curves, run_title
 
-    summary = json.loads(args.summary.read_text(encoding="utf-8"))
-    plot_training_curves(
-        pd.read_csv(args.history), args.out, title=run_title(summary), best_epoch=summary["best_epoch"]
-    )
+    if len(args.run_dirs) != len(args.out):
+        raise XnerError(f"{len(args.run_dirs)} --run-dirs but {len(args.out)} --out: give one output per run")
+    for run_dir, out in zip(args.run_dirs, args.out):
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        history = pd.read_csv(run_dir / "history.csv")
+        plot_training_curves(history, out, title=run_title(summary), best_epoch=summary["best_epoch"])
+    logger.info("training curves of %d runs", len(args.out))
 
 
 def _add_plot_experiment(p: argparse.ArgumentParser) -> None:

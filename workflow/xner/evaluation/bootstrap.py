@@ -137,7 +137,8 @@ def paired_differences(
     pairs: Sequence[tuple[int, int]],
     settings: BootstrapSettings = BootstrapSettings(),
 ) -> list[Difference]:
-    """:func:`paired_difference` of each pair ``(i, j)`` of ``systems`` (counts on the same sentences).
+    """:func:`paired_difference` of each pair ``(i, j)`` of ``systems`` (counts on the same sentences, of
+    shape (sentences, types, 3), or (sentences, 3) summed over the types: micro F1 is the same).
 
     The resamples are drawn once, for all systems: every pair gets the very
     resamples :func:`paired_difference` draws with the same seed (the same
@@ -155,7 +156,7 @@ def paired_differences(
     a = np.array([i for i, _ in pairs])
     b = np.array([j for _, j in pairs])
     # micro F1 needs the counts summed over the types only: (sentences, systems x (tp, fp, fn))
-    flat = np.concatenate([s.sum(axis=1) for s in systems], axis=1).astype(np.float64)
+    flat = np.concatenate([s.reshape(n, -1, 3).sum(axis=1) for s in systems], axis=1).astype(np.float64)
     columns = _Columns(flat)
 
     def by_system(totals: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ import pandas as pd
 from xner.errors import XnerError
 from xner.evaluation.bootstrap import TEST, BootstrapSettings, holm, paired_differences
 from xner.evaluation.evaluate import EvaluationFiles
-from xner.evaluation.spans import gold_digest, scores_from_counts, sentence_counts
+from xner.evaluation.spans import f1, gold_digest, sentence_counts
 from xner.io import read_predictions_tsv, read_sentence_counts
 from xner.labels import ENTITY_TYPES
 from xner.reporting.tables import run_labels, setting_of
@@ -159,16 +159,24 @@ def compared_pairs(
 
 @dataclass(frozen=True)
 class Evaluated:
-    """One run's predictions on one test language, as per-sentence counts (:func:`xner.evaluation.spans.sentence_counts`)."""
+    """One run's predictions on one test language, as per-sentence counts summed over the entity types
+    (:func:`xner.evaluation.spans.sentence_counts`), all that micro F1 and its tests need: a transfer
+    matrix of 120 runs on 40 languages of 10,000 sentences holds them in 0.6 GB."""
 
     setting: Setting
     seed: int
     test_lang: str
-    counts: np.ndarray  # (sentences, types, 3), strict IOB2
+    counts: np.ndarray  # (sentences, 3): true positives, false positives, misses; strict IOB2
 
     @property
     def f1(self) -> float:
-        return float(scores_from_counts(self.counts.sum(axis=0))["micro"])
+        tp, fp, fn = self.counts.sum(axis=0)
+        return float(f1(tp, fp, fn))
+
+
+def micro_counts(counts: np.ndarray) -> np.ndarray:
+    """Per-sentence counts of shape (sentences, types, 3) summed over the types, compactly: (sentences, 3)."""
+    return counts.sum(axis=1).astype(np.int32)
 
 
 def sentence_counts_of(files: EvaluationFiles) -> tuple[np.ndarray, str]:
@@ -209,7 +217,7 @@ def load_evaluated(
             )
         hparams = summary["hyperparameters"]
         setting = Setting.of(info["model"], info["train_langs"], setting_of(info["variant"]), hparams)
-        evaluated.append(Evaluated(setting, int(hparams["seed"]), lang, counts))
+        evaluated.append(Evaluated(setting, int(hparams["seed"]), lang, micro_counts(counts)))
     return evaluated
 
 
