@@ -11,8 +11,9 @@ Each tokenizer (:data:`TOKENIZERS`) turns one line into words, each a
   abbreviations and initials before a word (the Moses non-breaking prefixes of
   the language: ``St. Louis``, ``J. Smith``), numbers (``3.5``, ``1,000``,
   ``6–4``), hyphens and apostrophes inside a word (``Jean-Luc``, ``O'Brien``,
-  ``d'Italia``), with the English clitics ``'s`` and ``n't`` split off as
-  PAN-X does. Combining marks stay with their base character (Devanagari vowel
+  ``d'Italia``), with the English clitics (``'s``, ``n't``, ``'re``...) split
+  off and an abbreviation's period at the end of a sentence a word, as PAN-X
+  does (after the Penn Treebank). Combining marks stay with their base character (Devanagari vowel
   signs, Arabic vowel marks, decomposed accents); Chinese and Japanese
   characters are a word each (as in PAN-X's zh and ja); a run of one
   punctuation character (``''``, ``...``, ``**``) is one word.
@@ -50,6 +51,7 @@ XNER = regex.compile(
     rf"""
     (?P<url>(?:[a-zA-Z][a-zA-Z0-9+.\-]*://|www\.)\S+?(?=[.,;:!?)\]}}'"’”»]*(?:\s|$)))
   | (?P<email>[\p{{L}}\p{{N}}._%+\-]+@[\p{{L}}\p{{N}}\-]+(?:\.[\p{{L}}\p{{N}}\-]+)+)
+  | (?P<elision>(?<!\S)['’]\p{{L}}{{1,2}}(?=\s))
   | (?P<cjk>[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]\p{{M}}*)
   | (?P<abbreviation>(?:\p{{L}}\p{{M}}*\.){{2,}})
   | (?P<number>\p{{N}}+(?:[.,:/\-–]\p{{N}}+)+[\p{{L}}\p{{M}}]*)
@@ -59,9 +61,11 @@ XNER = regex.compile(
     """,
     regex.VERBOSE,
 )
-CLITIC = regex.compile(
-    r"(?:n['’]t|['’][sS])$"
-)  # don't -> do n't, John's -> John 's (PAN-X, as the Penn Treebank)
+# don't -> do n't, John's -> John 's, they're -> they 're (PAN-X, as the Penn Treebank)
+CLITIC = regex.compile(r"(?:n['’]t|['’](?:[sSdm]|re|ve|ll))$")
+# Wikipedia's bold markup (three apostrophes) and bold italics (five) as PAN-X splits them, opening and closing
+APOSTROPHES = {3: ((1, 2), (2, 1)), 5: ((2, 1, 2), (2, 1, 2))}
+PREFIX_LANGS = {"af": "nl"}  # a language without Moses prefixes: the closest one's
 
 
 @functools.cache
@@ -70,6 +74,7 @@ def _prefixes(lang: str) -> frozenset[str]:
     from sacremoses.corpus import NonbreakingPrefixes
 
     corpus = NonbreakingPrefixes()
+    lang = PREFIX_LANGS.get(lang, lang)
     known = lang if lang in corpus.available_langs else DEFAULT_LANG
     return frozenset(w for w in corpus.words(known) if not w.startswith("#") and " " not in w)
 
@@ -92,8 +97,21 @@ def xner_words(line: str, lang: str | None = None) -> list[Span]:
                 continue
         if found and found[-1][1] > start:
             continue  # the period already taken by an abbreviation
+        if kind == "abbreviation" and not line[end:].strip(_CLOSING):
+            found += [(start, end - 1), (end - 1, end)]  # at the end of a sentence: D.C . (the Penn Treebank)
+            continue
+        text = m.group()
+        if kind == "punctuation" and len(text) in APOSTROPHES and set(text) == {"'"}:
+            opening = start == 0 or line[start - 1].isspace()
+            for size in APOSTROPHES[len(text)][0 if opening else 1]:
+                found.append((start, start + size))
+                start += size
+            continue
         found.append((start, end))
     return found
+
+
+_CLOSING = " \t\u00a0\"'’”»)]"
 
 
 def _moses_tokens(line: str, lang: str | None) -> list[str]:
