@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import run_xner
-from xner.bench.rawtext import bench_language, char_entities, detokenize, micro, raw_lines
+from xner.bench.rawtext import bench_language, char_entities, detokenize, micro, raw_lines, unreachable
 
 TOKENS = ["Barack", "Obama", "was", "born", "in", "Honolulu", ",", "Hawaii", "."]
 TAGS = ["B-PER", "I-PER", "O", "O", "O", "B-LOC", "O", "B-LOC", "O"]
@@ -30,6 +30,15 @@ def test_entities_are_matched_by_type_and_character_span():
     assert (scores["precision"], scores["recall"], scores["support"]) == (1 / 3, 1 / 2, 2)
     assert scores["f1"] == pytest.approx(0.4)
     assert micro([set()], [set()])["f1"] == 0.0
+
+
+def test_an_entity_inside_a_word_cannot_be_found():
+    line = "in Honolulu, Hawaii."
+    whitespace = [(0, 2), (3, 12), (13, 20)]  # "Honolulu," and "Hawaii." hold the punctuation
+    gold = {("LOC", 3, 11), ("LOC", 13, 19)}
+    assert unreachable(gold, whitespace) == 2
+    assert unreachable(gold, [(0, 2), (3, 11), (11, 12), (13, 19), (19, 20)]) == 0
+    assert line[3:11] == "Honolulu"
 
 
 def sample_split(panx_dir, tmp_path, lang: str = "en", sentences: int = 200):
@@ -76,4 +85,6 @@ def test_the_benchmark_with_a_run_on_a_small_sample(panx_dir, tmp_path):
     assert lang["PAN-X tokens"]["f1_by_characters"] == pytest.approx(lang["PAN-X tokens"]["f1"])
     assert set(lang["tokenizers"]) == {"xner", "moses", "punctuation", "whitespace"}
     table = (tmp_path / "out" / "rawtext.md").read_text(encoding="utf-8")
-    assert "| de | 40 |" in table and "| de | 30 |" in table
+    assert "| de | 40 |" in table and "| de | 30 |" in table and "inside a word" in table
+    unequal = lang["tokenizers"]["whitespace"]["unequal"]
+    assert unequal["sentences"] > 0 and unequal["unreachable"] <= unequal["gold_entities"]
