@@ -54,8 +54,8 @@ XNER = regex.compile(
   | (?P<elision>(?<!\S)['’]\p{{L}}{{1,2}}(?=\s))
   | (?P<cjk>[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]\p{{M}}*)
   | (?P<abbreviation>(?:\p{{L}}\p{{M}}*\.){{2,}})
-  | (?P<number>\p{{N}}+(?:[.,:/\-–]\p{{N}}+)+[\p{{L}}\p{{M}}]*)
-  | (?P<word>{_WORD}(?:[\-'’‐·]{_WORD})*)
+  | (?P<number>\p{{N}}+(?:[.,:/\-–]\p{{N}}+)+[\p{{L}}\p{{M}}]*(?:[\-–](?=[\s),;]|$))?)
+  | (?P<word>{_WORD}(?:[\-'’‐·]{_WORD})*(?:[\-–](?=[\s),;]|$))?)
   | (?P<punctuation>(?P<mark>[^\p{{L}}\p{{N}}\p{{M}}\s])\p{{M}}*(?:(?P=mark)\p{{M}}*)*)
   | (?P<other>\S\p{{M}}*)
     """,
@@ -75,8 +75,8 @@ def _prefixes(lang: str) -> frozenset[str]:
 
     corpus = NonbreakingPrefixes()
     lang = PREFIX_LANGS.get(lang, lang)
-    known = lang if lang in corpus.available_langs else DEFAULT_LANG
-    return frozenset(w for w in corpus.words(known) if not w.startswith("#") and " " not in w)
+    known = {lang if lang in corpus.available_langs else DEFAULT_LANG, DEFAULT_LANG}
+    return frozenset(w for k in known for w in corpus.words(k) if not w.startswith("#") and " " not in w)
 
 
 def xner_words(line: str, lang: str | None = None) -> list[Span]:
