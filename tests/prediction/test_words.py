@@ -52,6 +52,9 @@ def test_the_default_tokenizer_keeps_what_punctuation_belongs_to():
         "He", "did", "n't", "see", "John", "'s", "car", "on", "6–4", "e-mail", "x@y.org",
     ]  # fmt: skip
     assert words("``Gold Digger'' (2005)...") == ["``", "Gold", "Digger", "''", "(", "2005", ")", "..."]
+    assert words("tussen Minnaar- en Visagiestraat (1949–)", lang="af") == [
+        "tussen", "Minnaar-", "en", "Visagiestraat", "(", "1949–", ")",
+    ]  # fmt: skip
 
 
 def test_the_default_tokenizer_in_other_scripts():

@@ -51,8 +51,8 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--lang",
-        help="raw text: its language, for the abbreviations a period does not end (xner, moses; "
-        f"default: {DEFAULT_LANG}'s)",
+        help="raw text: its language (ISO 639-1), for the abbreviations a period does not end: the "
+        f"tokenizer xner knows its and English's, moses its own (default: {DEFAULT_LANG})",
     )
     add_device_options(p)
     add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])

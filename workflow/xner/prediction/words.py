@@ -9,9 +9,9 @@ Each tokenizer (:data:`TOKENIZERS`) turns one line into words, each a
   ``Norwegen`` and ``.``) except where it belongs to them: URLs and e-mail
   addresses, abbreviations of several letters (``U.S.``, ``d.h.``), known
   abbreviations and initials before a word (the Moses non-breaking prefixes of
-  the language: ``St. Louis``, ``J. Smith``), numbers (``3.5``, ``1,000``,
-  ``6–4``), hyphens and apostrophes inside a word (``Jean-Luc``, ``O'Brien``,
-  ``d'Italia``), with the English clitics (``'s``, ``n't``, ``'re``...) split
+  the language and of English: ``St. Louis``, ``J. Smith``), numbers (``3.5``,
+  ``1,000``, ``6–4``), hyphens and apostrophes inside a word (``Jean-Luc``,
+  ``O'Brien``, ``d'Italia``) and a hyphen that ends one (``Ein- und``), with the English clitics (``'s``, ``n't``, ``'re``...) split
   off and an abbreviation's period at the end of a sentence a word, as PAN-X
   does (after the Penn Treebank). Combining marks stay with their base character (Devanagari vowel
   signs, Arabic vowel marks, decomposed accents); Chinese and Japanese
