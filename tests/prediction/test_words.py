@@ -69,6 +69,10 @@ def test_abbreviations_follow_the_language():
     assert words("Er wohnt z.B. in Haus Nr. 5 in Bonn.", lang="de")[2:7] == ["z.B.", "in", "Haus", "Nr.", "5"]
     assert words("Der 1. FC Köln", lang="de") == ["Der", "1.", "FC", "Köln"]  # an ordinal in German
     assert words("Der 1. FC Köln", lang="en") == ["Der", "1", ".", "FC", "Köln"]
+    line = "A 2006. évi olimpián II. Károly, 1848–49-es forradalom."
+    assert words(line, lang="hu") == [
+        "A", "2006.", "évi", "olimpián", "II.", "Károly", ",", "1848–49-es", "forradalom", ".",
+    ]  # fmt: skip
 
 
 def test_moses_words_are_aligned_back_to_the_line():

@@ -10,7 +10,8 @@ Each tokenizer (:data:`TOKENIZERS`) turns one line into words, each a
   addresses, abbreviations of several letters (``U.S.``, ``d.h.``), known
   abbreviations and initials before a word (the Moses non-breaking prefixes of
   the language and of English: ``St. Louis``, ``J. Smith``), numbers (``3.5``,
-  ``1,000``, ``6–4``), hyphens and apostrophes inside a word (``Jean-Luc``,
+  ``1,000``, ``6–4``, ``1848–49-es``), ordinals in languages that write them
+  with a period (``II. Károly``, ``2006. évi``), hyphens and apostrophes inside a word (``Jean-Luc``,
   ``O'Brien``, ``d'Italia``) and a hyphen that ends one (``Ein- und``), with the English clitics (``'s``, ``n't``, ``'re``...) split
   off and an abbreviation's period at the end of a sentence a word, as PAN-X
   does (after the Penn Treebank). Combining marks stay with their base character (Devanagari vowel
@@ -54,7 +55,7 @@ XNER = regex.compile(
   | (?P<elision>(?<!\S)['’]\p{{L}}{{1,2}}(?=\s))
   | (?P<cjk>[\p{{Han}}\p{{Hiragana}}\p{{Katakana}}]\p{{M}}*)
   | (?P<abbreviation>(?:\p{{L}}\p{{M}}*\.){{2,}})
-  | (?P<number>\p{{N}}+(?:[.,:/\-–]\p{{N}}+)+[\p{{L}}\p{{M}}]*(?:[\-–](?=[\s),;]|$))?)
+  | (?P<number>\p{{N}}+(?:[.,:/\-–]\p{{N}}+)+[\p{{L}}\p{{M}}]*(?:-[\p{{L}}\p{{M}}]+)*(?:[\-–](?=[\s),;]|$))?)
   | (?P<word>{_WORD}(?:[\-'’‐·]{_WORD})*(?:[\-–](?=[\s),;]|$))?)
   | (?P<punctuation>(?P<mark>[^\p{{L}}\p{{N}}\p{{M}}\s])\p{{M}}*(?:(?P=mark)\p{{M}}*)*)
   | (?P<other>\S\p{{M}}*)
@@ -65,6 +66,11 @@ XNER = regex.compile(
 CLITIC = regex.compile(r"(?:n['’]t|['’](?:[sSdm]|re|ve|ll))$")
 # Wikipedia's bold markup (three apostrophes) and bold italics (five) as PAN-X splits them, opening and closing
 APOSTROPHES = {3: ((1, 2), (2, 1)), 5: ((2, 1, 2), (2, 1, 2))}
+# Languages that write ordinals with a period (1. FC, II. Károly, 2006. évi): the period stays with them.
+ORDINAL_LANGS = frozenset(
+    {"cs", "da", "de", "et", "fi", "hr", "hu", "is", "lv", "nb", "nn", "no", "sk", "sl", "sr", "tr"}
+)
+ORDINAL = regex.compile(r"\p{Nd}+|[IVXLCDM]+")
 PREFIX_LANGS = {"af": "nl"}  # a language without Moses prefixes: the closest one's
 
 
@@ -88,7 +94,8 @@ def xner_words(line: str, lang: str | None = None) -> list[Span]:
         kind = m.lastgroup
         if kind == "word":
             after = line[end : end + 1]
-            if after == "." and m.group() in prefixes and line[end + 1 :].strip():
+            ordinal = lang in ORDINAL_LANGS and ORDINAL.fullmatch(m.group())
+            if after == "." and (m.group() in prefixes or ordinal) and line[end + 1 :].strip():
                 found.append((start, end + 1))  # St. Louis; J. Smith (the period is then not matched again)
                 continue
             clitic = CLITIC.search(m.group())
