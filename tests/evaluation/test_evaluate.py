@@ -215,3 +215,28 @@ def test_the_model_card_is_rewritten_with_every_evaluation_and_changes_no_key(co
     card = read_metadata(model / "README.md")
     assert [r["dataset"]["name"] for r in card["model-index"][0]["results"]] == ["PAN-X.en", "PAN-X.de"]
     assert card["language"] == ["en", "de"] and card["pipeline_tag"] == "token-classification"
+
+
+def test_a_run_directory_is_evaluated_and_given_its_card_as_its_model(corpus, tmp_path):
+    """The run's directory, as results/runs/MODEL/LANGS/VARIANT shows it, stands for its model/."""
+    from xner.models.card import read_metadata
+
+    run_dir = tmp_path / "runs" / "tiny" / "en" / "base"
+    (run_dir / "model").mkdir(parents=True)
+    for f in (corpus / "model").iterdir():
+        (run_dir / "model" / f.name).write_bytes(f.read_bytes())
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({**INFO, "model_path": "tiny", "hyperparameters": {"seed": 1}}))
+    by_run = evaluate_run(
+        run_dir,
+        splits_of(corpus, "en"),
+        tmp_path / "a",
+        info=INFO,
+        split="dev",
+        device="cpu",
+        summary=summary,
+    )
+    by_model = run(corpus, tmp_path / "b", "en")
+    assert by_run["en"]["key"] == by_model["en"]["key"]  # the same model files
+    assert read_metadata(run_dir / "model" / "README.md")["model-index"][0]["results"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["model"]

@@ -30,18 +30,35 @@ def stream(text: str | bytes) -> io.BytesIO:
 def test_raw_text_keeps_each_words_character_offsets():
     line = "Anna  Kowalski visited São Paulo.\tZürich 🙂"
     (sentence,) = read_text("in.txt", stream(line + "\n\n   \n"))  # blank lines are no sentences
-    assert sentence.tokens == ["Anna", "Kowalski", "visited", "São", "Paulo.", "Zürich", "🙂"]
+    assert sentence.tokens == ["Anna", "Kowalski", "visited", "São", "Paulo", ".", "Zürich", "🙂"]
     assert [line[a:b] for a, b in sentence.offsets] == sentence.tokens
     assert (sentence.line, sentence.text) == (1, line)
 
 
-def test_punctuation_can_be_split_off():
+def test_raw_text_split_on_whitespace_only_on_request():
     line = "Dr. O'Neill's car, in Baden-Württemberg (2024)!"
-    (sentence,) = read_text("in.txt", stream(line), split_punctuation=True)
+    (sentence,) = read_text("in.txt", stream(line), tokenizer="whitespace")
+    assert sentence.tokens == ["Dr.", "O'Neill's", "car,", "in", "Baden-Württemberg", "(2024)!"]
+    (sentence,) = read_text("in.txt", stream(line), tokenizer="punctuation")
     assert sentence.tokens == [
         "Dr", ".", "O'Neill's", "car", ",", "in", "Baden-Württemberg", "(", "2024", ")", "!",
     ]  # fmt: skip
     assert [line[a:b] for a, b in sentence.offsets] == sentence.tokens
+
+
+def test_entities_of_raw_text_leave_the_punctuation_out():
+    from xner.prediction.texts import entities
+
+    line = "Barack Obama was born in Honolulu, Hawaii."
+    (sentence,) = read_text("in.txt", stream(line))
+    tags = ["O"] * len(sentence.tokens)
+    for word, tag in (("Honolulu", "B-LOC"), ("Hawaii", "B-LOC")):
+        tags[sentence.tokens.index(word)] = tag
+    found = entities(sentence, tags, [1.0] * len(tags))
+    assert [(e["text"], line[e["char_start"] : e["char_end"]]) for e in found] == [
+        ("Honolulu", "Honolulu"),
+        ("Hawaii", "Hawaii"),
+    ]
 
 
 def test_windows_line_endings_are_not_part_of_the_last_word():
@@ -209,6 +226,17 @@ def test_raw_text_from_stdin(evaluated):
 
 
 @pytest.mark.slow
+def test_a_run_directory_is_taken_for_its_model(evaluated):
+    """The run's directory (results/runs/MODEL/LANGS/VARIANT) as the results show it, not only its model/."""
+    line = "Anna lives in Oslo, Norway."
+    result = run_xner("predict", str(evaluated), input=line + "\n")
+    assert result.returncode == 0, result.stderr
+    (item,) = (json.loads(text) for text in result.stdout.splitlines())
+    assert item["tokens"] == ["Anna", "lives", "in", "Oslo", ",", "Norway", "."]
+    assert all(line[e["char_start"] : e["char_end"]] == e["text"] for e in item["entities"])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -232,8 +260,12 @@ def test_bad_input_is_named_and_nothing_is_written(evaluated, tmp_path, name, co
 def test_a_missing_model_directory_is_named(tmp_path):
     from xner.prediction.texts import predict_files
 
-    with pytest.raises(XnerError, match="no-model: no such model directory"):
+    with pytest.raises(XnerError, match="no-model'?: no such directory"):
         predict_files(tmp_path / "no-model", [])
+    (tmp_path / "empty" / "model").mkdir(parents=True)
+    with pytest.raises(XnerError, match="the directory holds no model") as error:
+        predict_files(tmp_path / "empty", [])
+    assert "hub" not in str(error.value)
 
 
 @pytest.mark.slow
@@ -253,7 +285,9 @@ def test_the_transformers_pipeline_finds_the_same_entities(evaluated, tmp_path):
     lines = [" ".join(words) for words in tokens if [w for w, _ in pre_tokenize(" ".join(words))] == words]
     assert len(lines) > 40
     (tmp_path / "in.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    predict_files(evaluated / "model", [str(tmp_path / "in.txt")], output=tmp_path / "out.jsonl")
+    predict_files(
+        evaluated / "model", [str(tmp_path / "in.txt")], output=tmp_path / "out.jsonl", tokenizer="whitespace"
+    )
     items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
 
     tagger = pipeline("token-classification", model=str(evaluated / "model"), aggregation_strategy="first")

