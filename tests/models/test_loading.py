@@ -427,7 +427,7 @@ def test_missing_local_paths_are_user_errors(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     (tmp_path / "file.bin").write_bytes(b"")
     for load in (load_model, load_tokenizer):
-        with pytest.raises(XnerError, match="local directory") as info:
+        with pytest.raises(XnerError, match="the directory holds no model") as info:
             load(str(tmp_path / "empty"))
         assert str(tmp_path / "empty") in str(info.value) and "\n" not in str(info.value)
         with pytest.raises(XnerError, match="is a file"):
