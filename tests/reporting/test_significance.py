@@ -272,3 +272,12 @@ def test_a_test_that_cannot_reach_significance_after_holm_says_so():
     assert resolution_warning(table(60), 10_000) == ""
     assert resolution_warning(table(18), 1000) == ""  # 18/1001 < 0.05
     assert resolution_warning(table(0), 10) == ""
+
+
+def test_the_comparisons_are_the_config_schemas():
+    from xner.config import experiment_choice
+    from xner.reporting.significance import COMPARE
+    from xner.reporting.tables import LAYOUTS
+
+    assert experiment_choice("compare") == (COMPARE, "reference")
+    assert set(experiment_choice("table")[0]) == set(LAYOUTS) and experiment_choice("table")[1] == "prf"

@@ -52,8 +52,20 @@ def schema_defaults(schema: dict) -> dict[str, Any]:
 
 
 @functools.cache
+def _default_schema() -> dict:
+    return load_schema()
+
+
+@functools.cache
 def _default_schema_defaults() -> dict[str, Any]:
-    return schema_defaults(load_schema())
+    return schema_defaults(_default_schema())
+
+
+def experiment_choice(key: str) -> tuple[tuple[str, ...], str]:
+    """The values and the default of an experiment's setting ``key`` (``experiments.NAME.KEY``, e.g.
+    ``compare``, ``table``) in the config schema, for the command line's option of the same meaning."""
+    node = _default_schema()["$defs"]["experiment"]["properties"][key]
+    return tuple(node["enum"]), node["default"]
 
 
 def schema_default(key: str) -> Any:

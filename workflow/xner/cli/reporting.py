@@ -16,6 +16,7 @@ from xner.cli.options import (
     bootstrap,
     parse_pairs,
 )
+from xner.config import experiment_choice
 from xner.errors import XnerError
 
 logger = logging.getLogger("xner")
@@ -71,11 +72,12 @@ def _add_experiment_table(p: argparse.ArgumentParser) -> None:
     precision, recall, F1), per_type (F1 of LOC, ORG, PER and macro F1), summary (best epoch, epochs run,
     training minutes, macro F1).
     """
-    from xner.reporting.tables import LAYOUTS
-
+    layouts, default = experiment_choice("table")
     add_experiment_runs(p)
     p.add_argument("--runs-table", required=True, type=Path, help="runs.csv (made by xner scores)")
-    p.add_argument("--layout", choices=sorted(LAYOUTS), default="prf", help="default: %(default)s")
+    p.add_argument(
+        "--layout", choices=layouts, default=default, help="experiments.NAME.table (default: %(default)s)"
+    )
     p.add_argument(
         "--significance",
         type=Path,
@@ -110,18 +112,17 @@ def _add_significance(p: argparse.ArgumentParser) -> None:
     also Welch's t-test over the seeds' F1. Holm's correction over all comparisons at each level. Reads each
     evaluation JSON and the predictions TSV beside it.
     """
-    from xner.reporting.significance import COMPARE
-
+    compare, default = experiment_choice("compare")
     add_run_evaluations(p, "the evaluations directories of the experiment's runs")
     add_test_langs(p, required=True)
     p.add_argument("--summaries", required=True, nargs="+", type=Path, help="summary.json of its runs")
     p.add_argument(
         "--compare",
-        choices=COMPARE,
-        default="reference",
-        help="which settings that differ in one factor are compared: reference, each against the one holding "
-        "the factor's reference level (its level in the first run's setting); all, every pair "
-        "(default: %(default)s)",
+        choices=compare,
+        default=default,
+        help="experiments.NAME.compare: which settings that differ in one factor are compared: reference, each "
+        "against the one holding the factor's reference level (its level in the first run's setting); all, "
+        "every pair (default: %(default)s)",
     )
     add_bootstrap_options(p)
     add_table_outputs(p)
