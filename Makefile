@@ -62,7 +62,7 @@ bench: setup ## time xner against the Hugging Face Trainer: results/bench/bench.
 
 BENCH_SCALE_ARGS ?=
 
-bench-scale: setup ## time the dry run and the reporting of studies/xtreme40.yaml on a synthetic tree: results/bench-scale/ (~40 min)
+bench-scale: setup ## time the dry run and the reporting of studies/xtreme40.yaml on a synthetic tree: results/bench-scale/ (~10 min, 8 GB of disk)
 	xner bench-scale --out results/bench-scale $(BENCH_SCALE_ARGS)
 
 # A run trained on real PAN-X (make study-cpu makes this one) for bench-rawtext's F1 columns.
