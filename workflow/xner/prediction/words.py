@@ -24,7 +24,7 @@ Each tokenizer (:data:`TOKENIZERS`) turns one line into words, each a
 - ``whitespace``: words split on whitespace only.
 
 The choice of the default was measured against PAN-X's tokens
-(``xner bench-rawtext``, docs/rawtext.md).
+(``xner bench-rawtext``; the table in docs/prediction.md, "What raw text costs").
 """
 
 from __future__ import annotations
