@@ -122,7 +122,7 @@ def test_dry_run_of_the_default_config_needs_no_network_or_data(tmp_path):
     assert counts["train"] == counts["evaluate"] == 22  # every run of the study once, evaluated in one job
     assert "export_evaluation" not in counts  # the reporting reads each run's evaluations in place
     assert counts["experiment_table"] == counts["experiment_figures"] == 5
-    assert counts["training_curves"] == 22 and counts["scores"] == 1
+    assert counts["training_curves"] == 1 and counts["scores"] == 1  # every run's curves in one job
     assert not (tmp_path / "results").exists()
 
 
@@ -511,7 +511,7 @@ DEMO_PLAN = {
     "train": 2,
     "evaluate": 2,
     "speed_table": 1,
-    "training_curves": 2,
+    "training_curves": 1,
     "experiment_errors": 1,
     "scores": 1,
     "significance": 1,
@@ -519,7 +519,7 @@ DEMO_PLAN = {
     "experiment_table": 1,
     "results_page": 1,
     "all": 1,
-    "total": 28,
+    "total": 27,
 }
 DEMO_SPLIT_EN = (
     "python -m xner split --train results/data/en/train.parquet --test results/data/en/dev.parquet"
