@@ -12,6 +12,7 @@ import yaml
 
 from conftest import run_xner
 from xner.bench.scale import (
+    REPORTING_RULES,
     TARGETS,
     check_targets,
     planned_jobs,
@@ -151,17 +152,7 @@ def test_bench_scale_on_a_tiny_study_writes_every_step_and_verdict(tmp_path):
     result = json.loads((out / "bench-scale.json").read_text())
     assert not (out / "tree").exists()  # removed without --keep
     assert result["counts"]["runs"] == 2 and result["counts"]["evaluations"] == 6
-    assert set(result["steps"]["dry_run_tree"]["jobs"]) <= {
-        "data_stats",
-        "scores",
-        "significance",
-        "experiment_table",
-        "experiment_figures",
-        "experiment_errors",
-        "training_curves",
-        "results_page",
-        "all",
-    }
+    assert set(result["steps"]["dry_run_tree"]["jobs"]) <= {*REPORTING_RULES, "all"}
     assert {row["rule"] for row in result["rules"]} >= {
         "scores",
         "significance",

@@ -59,7 +59,8 @@ def _resampled_totals(counts: np.ndarray, settings: BootstrapSettings) -> np.nda
     n, types, _ = counts.shape
     flat = counts.reshape(n, types * 3).astype(np.float64)
     rng = np.random.default_rng(settings.seed)
-    chunks = [w @ flat for w in _resample_weights(rng, n, settings.resamples)]
+    columns = _Columns(flat)
+    chunks = [columns.weighted(w) for w in _resample_weights(rng, n, settings.resamples)]
     return np.concatenate(chunks).reshape(settings.resamples, types, 3)
 
 
